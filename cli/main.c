@@ -1,0 +1,47 @@
+/* graft: the command-line entry point; dispatches to a subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} command;
+
+static const command commands[] = {
+	{"convert", cmd_convert, "convert a graph between .onnx, .gir and .dot"},
+	{"info", cmd_info, "describe a graph: inputs, outputs, ops, parameters, MACs"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: graft <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n'graft <command> --help' describes a command.\n"
+		     "Exit status: 0 success, 1 differences or failures found, 2 error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_ERR;
+	}
+	if (arg_is(argv[1], "-h", "--help") || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (arg_is(argv[1], NULL, "--version")) {
+		printf("graft 0.1\n");
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 2, argv + 2);
+	fprintf(stderr, "graft: error: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_ERR;
+}
