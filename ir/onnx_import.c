@@ -374,8 +374,8 @@ static void *tensor_data(importer *m, Onnx__TensorProto *t, ir_dtype dt, size_t 
 /* Converts to the raw little-endian layout; 0 on error. */
 static ir_tid import_tensor(importer *m, Onnx__TensorProto *t)
 {
-	ir_dtype dt;
-	size_t numel, nbytes = 0;
+	ir_dtype dt = IR_UNDEF;
+	size_t numel = 0, nbytes = 0;
 	if (!tensor_header(m, t, &dt, &numel))
 		return 0;
 	void *p = tensor_data(m, t, dt, numel, &nbytes);
