@@ -553,6 +553,18 @@ void ir_const_remove(ir_graph *g, ir_val v)
 	g->values.v[v].def_kind = IR_DEF_NONE;
 }
 
+void ir_consts_remove(ir_graph *g, const ir_val *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (g->values.v[v[i]].def_kind == IR_DEF_CONST)
+			g->values.v[v[i]].def_kind = IR_DEF_NONE;
+	uint32_t j = 0;
+	for (uint32_t i = 0; i < g->consts.n; i++)
+		if (g->values.v[g->consts.v[i]].def_kind == IR_DEF_CONST)
+			g->consts.v[j++] = g->consts.v[i];
+	g->consts.n = j;
+}
+
 /* ---------------------------------------------------------------- graph-level lists */
 
 void ir_graph_add_opset(ir_graph *g, const char *domain, int64_t version)

@@ -184,7 +184,7 @@ ir_graph *ir_load(const char *path, ir_diags *d)
 
 /* Prints into a memory buffer (open_memstream) so that the file is written
  * atomically in one go. */
-static bool save_text(const ir_graph *g, const char *path, ir_format fmt, ir_diags *d)
+static bool save_text(const ir_graph *g, const char *path, ir_format fmt, int inline_max, ir_diags *d)
 {
 	bool to_stdout = strcmp(path, "-") == 0;
 	char *buf = NULL;
@@ -201,7 +201,7 @@ static bool save_text(const ir_graph *g, const char *path, ir_format fmt, ir_dia
 	if (fmt == IR_FMT_DOT) {
 		ok = ir_write_dot(g, mem);
 	} else {
-		ir_print_opts o = {16, sp ? base_name(sp) : NULL};
+		ir_print_opts o = {inline_max, sp ? base_name(sp) : NULL};
 		ok = ir_print(g, mem, &o, to_stdout ? NULL : &side, &side_n);
 	}
 	ok = fclose(mem) == 0 && ok;
@@ -219,7 +219,7 @@ static bool save_text(const ir_graph *g, const char *path, ir_format fmt, ir_dia
 	return ok;
 }
 
-bool ir_save(const ir_graph *g, const char *path, ir_format fmt, ir_diags *d)
+bool ir_save_inline(const ir_graph *g, const char *path, ir_format fmt, int inline_max, ir_diags *d)
 {
 	if (fmt == IR_FMT_UNKNOWN)
 		fmt = ir_format_of_path(path);
@@ -237,7 +237,12 @@ bool ir_save(const ir_graph *g, const char *path, ir_format fmt, ir_diags *d)
 		return ok;
 	}
 	if (fmt == IR_FMT_GIR || fmt == IR_FMT_DOT)
-		return save_text(g, path, fmt, d);
+		return save_text(g, path, fmt, inline_max, d);
 	ir_error(d, path, 0, 0, "unknown output type (expected .onnx, .gir or .dot)");
 	return false;
+}
+
+bool ir_save(const ir_graph *g, const char *path, ir_format fmt, ir_diags *d)
+{
+	return ir_save_inline(g, path, fmt, 16, d);
 }

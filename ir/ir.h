@@ -339,6 +339,9 @@ void ir_graph_set_output(ir_graph *g, size_t i, ir_val v);
 bool ir_value_is_output(const ir_graph *g, ir_val v);
 /* Removes a constant that has no uses and is not an output. */
 void ir_const_remove(ir_graph *g, ir_val v);
+/* Removes n constants (each unused and not an output; duplicates allowed) in
+ * one pass over the constant list. */
+void ir_consts_remove(ir_graph *g, const ir_val *v, size_t n);
 
 /* ---- uses */
 ir_use *ir_use_at(const ir_graph *g, uint32_t slot);
@@ -503,6 +506,82 @@ typedef struct ir_stats {
 int64_t ir_node_macs(const ir_graph *g, ir_nid n);
 ir_stats ir_graph_stats(const ir_graph *g);
 
+/* ---------------------------------------------------------------- graph diff (diff.c, diff_*.c)
+ * Aligns two graphs and lists what really changed.  Nodes are matched by
+ * structure first (bottom-up hashes of op, attributes and operands, then
+ * propagation from matched consumers to their producers and from matched
+ * producers to their consumers), then by names as a hint, then by order among
+ * structurally identical nodes; constants by content.  Renamed values and
+ * reordered nodes are not differences.  Both graphs must stay unchanged while
+ * the result is in use (it refers to their nodes and values by id). */
+typedef struct ir_diff_opts {
+	bool ignore_names;     /* names are no matching hint */
+	bool ignore_constants; /* constants compare by element type and shape only */
+	double tolerance;      /* constant data equal when no element differs by more */
+} ir_diff_opts;
+
+typedef enum {
+	IR_DIFF_ATTR,    /* attribute attr_a (of a) / attr_b (of b) differs or is on one side only */
+	IR_DIFF_OPERAND, /* operand `index` reads another value, or exists on one side only */
+	IR_DIFF_CONST,   /* constant operand `index` holds other data */
+	IR_DIFF_RESULTS  /* the number of results differs */
+} ir_diff_kind;
+
+typedef struct ir_diff_change {
+	uint8_t kind;           /* ir_diff_kind */
+	ir_nid a, b;            /* the node of A and its counterpart in B */
+	uint32_t index;         /* OPERAND, CONST: operand index */
+	int32_t attr_a, attr_b; /* ATTR: index into ir_node_attrs(), -1 when absent */
+	double max_abs;         /* CONST, tensor ATTR: largest element difference; NAN when
+				   types or shapes differ or elements do not compare as numbers */
+} ir_diff_change;
+
+typedef struct ir_diff_vals {
+	ir_val *v;
+	uint32_t n;
+} ir_diff_vals;
+
+typedef struct ir_diff_pair {
+	ir_val a, b;
+} ir_diff_pair;
+
+/* A replacement: a connected group of removed nodes of A and the added nodes
+ * of B that took their place (either list may be empty). */
+typedef struct ir_diff_group {
+	ir_nid *removed;       /* nodes of A, topological order */
+	ir_nid *added;         /* nodes of B, topological order */
+	uint32_t nremoved, nadded;
+	ir_diff_vals in, out;  /* boundary: non-constant values entering and leaving the
+				  group, of A (of B when nothing was removed) */
+	uint32_t nconsts;      /* new constants of B now read where the group's results were */
+	char *summary;         /* "Conv+BatchNormalization+Relu (3 nodes) → FusedConv" */
+} ir_diff_group;
+
+typedef struct ir_diff {
+	const ir_graph *a, *b;
+	bool equal;                       /* same computation up to names and node order */
+	uint32_t nadded, nremoved, nchanged; /* nodes */
+	ir_nid *node_a2b, *node_b2a;      /* by node id; 0: no counterpart */
+	ir_val *val_a2b, *val_b2a;        /* by value id; 0: no counterpart */
+	ir_diff_group *groups;            /* equal summaries adjacent, most frequent first */
+	uint32_t ngroups;
+	ir_diff_change *changes;          /* in A's topological order */
+	uint32_t nchanges;
+	ir_diff_vals inputs_removed, inputs_added, outputs_removed, outputs_added;
+	ir_diff_vals consts_removed, consts_added;
+	ir_diff_pair *rewired;            /* graph outputs now reading another kept value */
+	uint32_t nrewired;
+	ir_diff_pair *shapes;             /* matched values whose known types differ */
+	uint32_t nshapes;
+} ir_diff;
+
+/* Diffs a against b (o may be NULL); NULL with an error in d on failure. */
+ir_diff *ir_diff_graphs(const ir_graph *a, const ir_graph *b, const ir_diff_opts *o, ir_diags *d);
+void ir_diff_free(ir_diff *r);
+/* Largest absolute elementwise difference of two tensors of two graphs; NAN
+ * when their types or shapes differ or the elements are not numbers. */
+double ir_tensor_max_diff(const ir_graph *ga, ir_tid a, const ir_graph *gb, ir_tid b);
+
 /* ---------------------------------------------------------------- DOT (dot.c) */
 bool ir_write_dot(const ir_graph *g, FILE *out);
 
@@ -514,6 +593,9 @@ ir_graph *ir_load(const char *path, ir_diags *d);
 /* Writes by extension through a temporary file renamed into place; "-"
  * writes .gir text to stdout (fmt overrides when not UNKNOWN). */
 bool ir_save(const ir_graph *g, const char *path, ir_format fmt, ir_diags *d);
+/* As ir_save; .gir constants with more than inline_max elements go to the
+ * side file (ir_save uses 16; < 0 inlines everything). */
+bool ir_save_inline(const ir_graph *g, const char *path, ir_format fmt, int inline_max, ir_diags *d);
 /* Whole-file read; NUL-terminates (not counted in *n). */
 void *ir_read_file(const char *path, size_t *n, ir_diags *d);
 /* Writes bytes to path via path.tmpXXXX + rename. */

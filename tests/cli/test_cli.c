@@ -2,6 +2,7 @@
  * input (a clear diagnostic, exit 2, no output file). */
 #include <criterion/criterion.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -128,10 +129,12 @@ Test(cli, convert_round_trip_onnx_gir_onnx)
 	cr_assert_eq(run("convert '%s' -o '%s'", m, tmp_path("a.gir"))->status, 0);
 	cr_assert(exists(tmp_path("a.gir.bin")), "large constants go to the side file");
 	cr_assert_eq(run("convert '%s' -o '%s'", tmp_path("a.gir"), tmp_path("b.onnx"))->status, 0);
-	cr_assert_eq(run("convert '%s' -o '%s'", tmp_path("b.onnx"), tmp_path("c.gir"))->status, 0);
+	/* same file name in another directory: the header names the side file */
+	mkdir(tmp_path("again"), 0755);
+	cr_assert_eq(run("convert '%s' -o '%s'", tmp_path("b.onnx"), tmp_path("again/a.gir"))->status, 0);
 	char cmd[1024];
 	snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s' && cmp -s '%s.bin' '%s.bin'", tmp_path("a.gir"),
-		 tmp_path("c.gir"), tmp_path("a.gir"), tmp_path("c.gir"));
+		 tmp_path("again/a.gir"), tmp_path("a.gir"), tmp_path("again/a.gir"));
 	cr_assert_eq(system(cmd), 0, "ONNX -> .gir -> ONNX -> .gir must be identical");
 	run_result *r = run("convert '%s' -o -", m);
 	cr_assert_eq(r->status, 0);

@@ -267,7 +267,7 @@ Test(graph, allocation_failure_is_sticky_and_clean)
 		if (!oom) /* enough allocations for the whole build: done */
 			return;
 	}
-	cr_fail("the build never completed");
+	cr_assert_fail("the build never completed");
 }
 
 Test(diag, formats_positions)
