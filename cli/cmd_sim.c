@@ -12,6 +12,7 @@
 static const char help[] =
 	"usage: graft sim MODEL [--hw NAME|FILE] [--mode fp32|cube] [--input NAME=FILE]...\n"
 	"                 [--inputs DIR] [--seed N] [-o DIR] [--json] [--top N] [--no-run]\n"
+	"                 [--expect DIR [--tolerance T]]\n"
 	"\n"
 	"Runs MODEL (.onnx or .gir) on graft's reference simulator and estimates its\n"
 	"cycles on one AI core of the hardware described by --hw.  Prints the ops that\n"
@@ -32,13 +33,19 @@ static const char help[] =
 	"  --top N            list the N costliest ops (default: 20 in the table,\n"
 	"                     all in JSON)\n"
 	"  --no-run           estimate cycles only; do not run the numerics\n"
+	"  --expect DIR       compare the outputs with DIR/output_0.pb, ... (ONNX test\n"
+	"                     data, or another run's -o DIR); exit 1 when one differs\n"
+	"  --tolerance T      largest error allowed by --expect, relative to the\n"
+	"                     expected output's scale (max(range, max |x|)); default\n"
+	"                     1e-4, or 2e-3 (4 fp16 units) in cube mode\n"
 	"\n"
 	"Inputs of unknown dimensions take the shapes of the tensors bound to them\n"
 	"(random inputs: unknown dimensions become 1).  Exit status: 0 success,\n"
-	"2 error.\n";
+	"1 outputs differ from --expect, 2 error.\n";
 
 typedef struct sim_args {
-	const char *model, *hw, *dir, *out;
+	const char *model, *hw, *dir, *out, *expect;
+	double tolerance; /* < 0: the mode's default */
 	const char *names[64], *files[64];
 	int ninputs;
 	sim_mode mode;
@@ -88,6 +95,14 @@ static int option(sim_args *a, int argc, char **argv, int *i)
 		a->dir = val;
 	else if (arg_is(o, "-o", "--output"))
 		a->out = val;
+	else if (arg_is(o, NULL, "--expect"))
+		a->expect = val;
+	else if (arg_is(o, NULL, "--tolerance")) {
+		char *end;
+		a->tolerance = strtod(val, &end);
+		if (*end || !(a->tolerance >= 0))
+			return usage_error("sim", "bad value '%s' for %s", val, o);
+	}
 	else if (arg_is(o, NULL, "--input"))
 		return bind_arg(a, val);
 	else if (arg_is(o, NULL, "--mode") && (!strcmp(val, "fp32") || !strcmp(val, "cube")))
@@ -105,7 +120,7 @@ static int option(sim_args *a, int argc, char **argv, int *i)
 
 static int parse_args(sim_args *a, int argc, char **argv)
 {
-	*a = (sim_args){.hw = "ascend310", .mode = SIM_FP32, .top = -1, .run = true};
+	*a = (sim_args){.hw = "ascend310", .mode = SIM_FP32, .top = -1, .run = true, .tolerance = -1};
 	for (int i = 0; i < argc; i++) {
 		int rc;
 		if (argv[i][0] == '-' && argv[i][1] != '\0') {
@@ -119,8 +134,10 @@ static int parse_args(sim_args *a, int argc, char **argv)
 	}
 	if (!a->model)
 		return usage_error("sim", "need a model");
-	if (!a->run && a->out)
-		return usage_error("sim", "-o needs the numerics: drop --no-run");
+	if (!a->run && (a->out || a->expect))
+		return usage_error("sim", "-o and --expect need the numerics: drop --no-run");
+	if (a->tolerance >= 0 && !a->expect)
+		return usage_error("sim", "--tolerance goes with --expect");
 	return EXIT_OK;
 }
 
@@ -239,6 +256,46 @@ static bool run(const ir_graph *g, const sim_args *a, const sim_tensor *in, size
 	return !a->out || write_outputs(a->out, *out, *nout, d);
 }
 
+/* ---------------------------------------------------------------- --expect */
+
+typedef struct expectation {
+	sim_tensor *want;
+	size_t n;
+	sim_cmp *cmp;
+	bool *ok;
+	double tol;
+	bool all_ok;
+} expectation;
+
+static void expectation_free(expectation *e)
+{
+	sim_tensors_free(e->want, e->n);
+	free(e->cmp);
+	free(e->ok);
+}
+
+/* Compares the outputs with DIR/output_N.pb; false on a read error. */
+static bool check_expected(const sim_args *a, const sim_tensor *out, size_t nout, expectation *e, ir_diags *d)
+{
+	e->tol = a->tolerance >= 0 ? a->tolerance : a->mode == SIM_FP32 ? 1e-4 : 2e-3;
+	e->all_ok = true;
+	if (sim_pb_read_set(a->expect, "output", &e->want, &e->n, d) != SIM_OK)
+		return false;
+	if (e->n != nout) {
+		ir_error(d, a->expect, 0, 0, "%zu output_N.pb files for %zu graph outputs", e->n, nout);
+		return false;
+	}
+	e->cmp = calloc(nout + 1, sizeof *e->cmp);
+	e->ok = calloc(nout + 1, sizeof *e->ok);
+	if (!e->cmp || !e->ok)
+		return false;
+	for (size_t i = 0; i < nout; i++) {
+		e->ok[i] = sim_compare(&out[i], &e->want[i], e->tol, &e->cmp[i]);
+		e->all_ok = e->all_ok && e->ok[i];
+	}
+	return true;
+}
+
 /* ---------------------------------------------------------------- the report */
 
 typedef struct report {
@@ -249,6 +306,7 @@ typedef struct report {
 	const sim_tensor *out; /* NULL with --no-run */
 	size_t nout;
 	const sim_op_cost **order; /* by cycles, most first */
+	const expectation *expect; /* NULL without --expect */
 } report;
 
 static int by_cycles(const void *x, const void *y)
@@ -307,6 +365,14 @@ static void text_outputs(const report *r)
 		printf("output %s %s", ir_cstr(r->g, v->name), buf);
 		if (r->a->out && r->out)
 			printf(" -> %s/output_%zu.pb", r->a->out, i);
+		if (r->expect) {
+			const sim_cmp *c = &r->expect->cmp[i];
+			if (!c->shape_ok)
+				printf(": DIFFERS from %s/output_%zu.pb (dtype or shape)", r->a->expect, i);
+			else
+				printf(": max error %.3g of the expected scale (tolerance %g): %s", c->max_rel,
+				       r->expect->tol, r->expect->ok[i] ? "matches" : "DIFFERS");
+		}
 		printf("\n");
 	}
 }
@@ -436,6 +502,12 @@ static void json_outputs(json *j, const report *r)
 			json_key(j, "file");
 			json_str(j, path);
 		}
+		if (r->expect) {
+			json_key(j, "max_rel_error");
+			json_num(j, r->expect->cmp[i].shape_ok ? r->expect->cmp[i].max_rel : NAN);
+			json_key(j, "matches");
+			json_bool(j, r->expect->ok[i]);
+		}
 		json_end_obj(j);
 	}
 	json_end_arr(j);
@@ -509,19 +581,23 @@ static int simulate(ir_graph *g, const sim_args *a, const sim_hw *hw, ir_diags *
 	sim_tensor *in = NULL, *out = NULL;
 	size_t nin = 0, nout = 0;
 	sim_cost c = {0};
+	expectation e = {0};
 	bool ok = gather_inputs(g, a, &in, &nin, d) && bind_shapes(g, a->model, in, nin, d) &&
-		  (!a->run || run(g, a, in, nin, &out, &nout, d)) && sim_cost_graph(g, hw, a->model, &c, d);
+		  (!a->run || run(g, a, in, nin, &out, &nout, d)) && sim_cost_graph(g, hw, a->model, &c, d) &&
+		  (!a->expect || check_expected(a, out, nout, &e, d));
 	ir_diags_print(d, stderr);
 	if (ok) {
-		report r = {g, hw, &c, a, a->run ? out : NULL, nout, NULL};
+		report r = {g, hw, &c, a, a->run ? out : NULL, nout, NULL, a->expect ? &e : NULL};
 		ok = print_report(&r);
 	}
+	bool differs = ok && a->expect && !e.all_ok;
+	expectation_free(&e);
 	if (!ok && d->nerrors == 0)
 		fprintf(stderr, "graft sim: error: out of memory\n");
 	sim_cost_free(&c);
 	sim_tensors_free(in, nin);
 	sim_tensors_free(out, nout);
-	return ok ? EXIT_OK : EXIT_ERR;
+	return !ok ? EXIT_ERR : differs ? EXIT_DIFF : EXIT_OK;
 }
 
 int cmd_sim(int argc, char **argv)

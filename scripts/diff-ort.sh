@@ -10,7 +10,7 @@ build=${1:-$here/build}
 level=${2:-extended}
 models=${GRAFT_MODELS:-$here/../shared/models}
 export ORT_DIR=${ORT_DIR:-$here/.cache/ort}
-graft=$build/cli/graft
+graft=$build/graft
 [ -x "$graft" ] || { echo "diff-ort: build graft first ($graft is missing)" >&2; exit 2; }
 "$here/scripts/ort-setup.sh" || { echo "diff-ort: ONNX Runtime is unavailable" >&2; exit 2; }
 
