@@ -1,5 +1,7 @@
 /* graft's own fused ops (domain "graft"), which the rule engine's fusions
- * produce: a registered kernel followed by an activation applied in place.
+ * produce: mostly a registered kernel followed by an epilogue applied in
+ * place (an activation, a sum), and two normalisations of decomposed
+ * subgraphs.
  *
  *   graft::FusedConv(X, W, B?, Z?) {Conv's attributes, activation, activation_params}
  *       Y = activation(Conv(X, W, B) + Z)       (com.microsoft FusedConv's semantics;
@@ -8,10 +10,18 @@
  *       Y = activation(Gemm(A, B, C))
  *   graft::AddRelu(A, B)
  *       Y = Relu(A + B)                          (numpy broadcasting)
+ *   graft::MatMulAdd(A, B, C)
+ *       Y = MatMul(A, B) + C                     (C broadcasts to Y's shape)
+ *   graft::Gelu(X)
+ *       Y = X * (1 + erf(X / sqrt(2))) / 2
+ *   graft::LayerNorm(X, Scale, Bias) {axis (default -1), epsilon (default 1e-5)}
+ *       Y = (X - mean) / sqrt(variance + epsilon) * Scale + Bias over the axes
+ *       from `axis` to the last (Scale and Bias broadcast to Y's shape)
  *
  * Activations (the string attribute `activation`, absent: none): Relu, Tanh,
  * Sigmoid, LeakyRelu (params: alpha), Clip (params: min, max), HardSigmoid
- * (params: alpha, beta).  Computed in f32. */
+ * (params: alpha, beta).  Computed in f32 (the normalisation accumulates in
+ * double). */
 #include <math.h>
 #include <string.h>
 
@@ -105,7 +115,14 @@ static void sum_row(void *ctx, size_t out, const size_t *in, const int64_t *step
 		r->y[out + (size_t)i] += r->z[in[1] + (size_t)(i * step[1])];
 }
 
-/* Adds z, broadcast to the result's shape, to the conv result. */
+static void mul_row(void *ctx, size_t out, const size_t *in, const int64_t *step, int64_t cnt)
+{
+	const sum_rows *r = ctx;
+	for (int64_t i = 0; i < cnt; i++)
+		r->y[out + (size_t)i] *= r->z[in[1] + (size_t)(i * step[1])];
+}
+
+/* Adds z, broadcast to the result's shape, to the result. */
 static sim_status add_sum(sim_kctx *k, const sim_tensor *z)
 {
 	sim_tensor *y = &k->out[0];
@@ -181,6 +198,94 @@ static sim_status k_add_relu(sim_kctx *k)
 	return SIM_OK;
 }
 
+static sim_status k_matmul_add(sim_kctx *k)
+{
+	const sim_tensor *c = sim_need(k, 2);
+	if (!c)
+		return k->status;
+	sim_status st = sim_k_matmul(k);
+	return st == SIM_OK ? add_sum(k, c) : st;
+}
+
+static sim_status f32_operand(sim_kctx *k, uint32_t i, const sim_tensor **t)
+{
+	*t = sim_need(k, i);
+	if (!*t)
+		return k->status;
+	return (*t)->dtype == IR_F32 ? SIM_OK : sim_bad_dtype(k, *t);
+}
+
+static sim_status k_gelu(sim_kctx *k)
+{
+	const sim_tensor *x;
+	sim_status st = f32_operand(k, 0, &x);
+	if (st == SIM_OK)
+		st = sim_out_alloc_raw(k, 0, IR_F32, x->rank, x->dims);
+	if (st != SIM_OK)
+		return st;
+	const float *xd = x->data;
+	float *y = k->out[0].data;
+	size_t n = sim_numel(x);
+	for (size_t i = 0; i < n; i++)
+		y[i] = (float)(0.5 * xd[i] * (1.0 + erf(xd[i] / sqrt(2.0))));
+	return SIM_OK;
+}
+
+/* Normalises each row of `len` elements of x into y (double accumulation). */
+static void normalise_rows(const float *x, float *y, size_t rows, size_t len, double eps)
+{
+	for (size_t r = 0; r < rows; r++, x += len, y += len) {
+		double mean = 0, var = 0;
+		for (size_t i = 0; i < len; i++)
+			mean += x[i];
+		mean /= (double)len;
+		for (size_t i = 0; i < len; i++)
+			var += (x[i] - mean) * (x[i] - mean);
+		double inv = 1.0 / sqrt(var / (double)len + eps);
+		for (size_t i = 0; i < len; i++)
+			y[i] = (float)((x[i] - mean) * inv);
+	}
+}
+
+/* y = y * scale + bias, both broadcast to y's shape. */
+static sim_status scale_shift(sim_kctx *k, const sim_tensor *scale, const sim_tensor *bias)
+{
+	sim_tensor *y = &k->out[0];
+	const sim_tensor *ops[2] = {y, scale};
+	int64_t dims[IR_MAX_RANK];
+	int rank;
+	if (!sim_broadcast_shape(ops, 2, dims, &rank) || rank != y->rank ||
+	    memcmp(dims, y->dims, (size_t)rank * sizeof *dims) != 0)
+		return sim_fail(k, SIM_EINVAL, "the scale does not broadcast to the result's shape");
+	sim_bcast b;
+	sim_bcast_init(&b, ops, 2, dims, rank);
+	sum_rows r = {y->data, scale->data};
+	sim_bcast_rows(&b, mul_row, &r);
+	return add_sum(k, bias);
+}
+
+static sim_status k_layer_norm(sim_kctx *k)
+{
+	const sim_tensor *x, *scale, *bias;
+	sim_status st = f32_operand(k, 0, &x);
+	if (st == SIM_OK)
+		st = f32_operand(k, 1, &scale);
+	if (st == SIM_OK)
+		st = f32_operand(k, 2, &bias);
+	if (st != SIM_OK)
+		return st;
+	int axis;
+	if (!sim_axis(sim_attr_int(k, "axis", -1), x->rank, &axis))
+		return sim_fail(k, SIM_EINVAL, "axis out of range");
+	st = sim_out_alloc_raw(k, 0, IR_F32, x->rank, x->dims);
+	if (st != SIM_OK)
+		return st;
+	size_t len = (size_t)sim_prod(x->dims, axis, x->rank);
+	size_t rows = len ? sim_numel(x) / len : 0;
+	normalise_rows(x->data, k->out[0].data, rows, len, sim_attr_float(k, "epsilon", 1e-5f));
+	return scale_shift(k, scale, bias);
+}
+
 sim_kernel sim_fused_kernel(const ir_graph *g, ir_nid n)
 {
 	const ir_node *x = ir_node_at(g, n);
@@ -193,5 +298,11 @@ sim_kernel sim_fused_kernel(const ir_graph *g, ir_nid n)
 		return k_fused_gemm;
 	if (strcmp(op, "AddRelu") == 0)
 		return k_add_relu;
+	if (strcmp(op, "MatMulAdd") == 0)
+		return k_matmul_add;
+	if (strcmp(op, "Gelu") == 0)
+		return k_gelu;
+	if (strcmp(op, "LayerNorm") == 0)
+		return k_layer_norm;
 	return NULL;
 }

@@ -13,6 +13,11 @@ enum { EXIT_OK = 0, EXIT_DIFF = 1, EXIT_ERR = 2 };
 
 int cmd_convert(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_opt(int argc, char **argv);
+int cmd_match(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
 
 /* ---- args.c: small helpers shared by the subcommands */
 bool arg_is(const char *a, const char *shortopt, const char *longopt);

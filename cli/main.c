@@ -13,6 +13,11 @@ typedef struct command {
 static const command commands[] = {
 	{"convert", cmd_convert, "convert a graph between .onnx, .gir and .dot"},
 	{"info", cmd_info, "describe a graph: inputs, outputs, ops, parameters, MACs"},
+	{"rules", cmd_rules, "check rule files and list their rules"},
+	{"diff", cmd_diff, "compare two graphs: replacements, changed nodes, interface"},
+	{"sim", cmd_sim, "run a graph on the simulator and estimate its cycles"},
+	{"opt", cmd_opt, "apply a rule set to a model and write the rewritten model"},
+	{"match", cmd_match, "list where rules match in a model, or explain why one does not"},
 };
 
 static void usage(FILE *out)

@@ -43,7 +43,7 @@ static bool present_value(eng_evalctx *c, const eng_ex *e, ir_val *v)
 /* The tensor type of argument 0 with a known rank. */
 static bool ranked_type(eng_evalctx *c, const eng_ex *e, ir_type *t)
 {
-	ir_val v;
+	ir_val v = IR_NONE;
 	if (!present_value(c, e, &v))
 		return false;
 	*t = ir_value_at(c->g, v)->type;
@@ -111,7 +111,7 @@ static bool fn_shape(eng_evalctx *c, const eng_ex *e, eng_ev *out)
 
 static bool fn_dtype(eng_evalctx *c, const eng_ex *e, eng_ev *out)
 {
-	ir_val v;
+	ir_val v = IR_NONE;
 	if (!present_value(c, e, &v))
 		return false;
 	ir_type t = ir_value_at(c->g, v)->type;
@@ -134,7 +134,7 @@ static bool is_constant(const ir_graph *g, ir_val v)
 
 static bool fn_uses(eng_evalctx *c, const eng_ex *e, eng_ev *out)
 {
-	ir_val v;
+	ir_val v = IR_NONE;
 	if (!value_arg(c, e, 0, &v))
 		return false;
 	int64_t n = 0;
@@ -175,7 +175,7 @@ static bool attr_value(eng_evalctx *c, const ir_graph *g, const ir_attr *a, eng_
 /* value(v): a constant's data, or a Constant node's value attribute. */
 static bool fn_value(eng_evalctx *c, const eng_ex *e, eng_ev *out)
 {
-	ir_val v;
+	ir_val v = IR_NONE;
 	sim_tensor t;
 	if (!present_value(c, e, &v))
 		return false;
@@ -295,7 +295,7 @@ bool eng_attr_ev(const ir_graph *g, ir_nid n, const char *name, eng_scratch *s, 
 
 static bool fn_attr(eng_evalctx *c, const eng_ex *e, eng_ev *out)
 {
-	ir_nid n;
+	ir_nid n = 0;
 	if (!node_arg(c, e, &n))
 		return false;
 	const ir_attr *a = ir_attr_find(c->g, n, e->args[1]->s);
@@ -312,7 +312,7 @@ static bool fn_attr(eng_evalctx *c, const eng_ex *e, eng_ev *out)
 
 static bool fn_op(eng_evalctx *c, const eng_ex *e, eng_ev *out)
 {
-	ir_nid n;
+	ir_nid n = 0;
 	if (!node_arg(c, e, &n))
 		return false;
 	*out = (eng_ev){.kind = EV_STRING};

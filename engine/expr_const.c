@@ -31,8 +31,8 @@ static bool int_range(ir_dtype dt, int64_t *lo, uint64_t *hi)
 
 static bool store_int(eng_evalctx *c, ir_dtype dt, unsigned char *p, const eng_ev *v)
 {
-	int64_t lo;
-	uint64_t hi;
+	int64_t lo = 0;
+	uint64_t hi = 0;
 	int_range(dt, &lo, &hi);
 	if (v->kind == EV_FLOAT && v->f != trunc(v->f))
 		return eng_eval_fail(c, "%g is not an integer: it does not fit %s", v->f, ir_dtype_name(dt));

@@ -221,7 +221,7 @@ static bool eval_binary(eng_evalctx *c, const eng_ex *e, eng_ev *out)
 {
 	eng_ev a, b;
 	if (e->op == OP_OR || e->op == OP_AND) {
-		bool x, y;
+		bool x = false, y = false;
 		if (!truth(c, e->args[0], &x))
 			return false;
 		if (x == (e->op == OP_OR)) {
@@ -249,7 +249,7 @@ static bool eval_binary(eng_evalctx *c, const eng_ex *e, eng_ev *out)
 static bool eval_unary(eng_evalctx *c, const eng_ex *e, eng_ev *out)
 {
 	if (e->op == '!') {
-		bool x;
+		bool x = false;
 		if (!truth(c, e->args[0], &x))
 			return false;
 		*out = ev_bool(!x);
@@ -322,7 +322,7 @@ bool eng_eval_in(eng_evalctx *c, const eng_ex *e, eng_ev *out)
 	case EX_UNARY: return eval_unary(c, e, out);
 	case EX_BINARY: return eval_binary(c, e, out);
 	case EX_COND: {
-		bool x;
+		bool x = false;
 		return truth(c, e->args[0], &x) && eng_eval_in(c, e->args[x ? 1 : 2], out);
 	}
 	case EX_CALL: return eng_eval_builtin(c, e, out);

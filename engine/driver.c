@@ -1,0 +1,666 @@
+/* The fixpoint driver: applies the enabled rules of a rule set phase by
+ * phase (lower first, each to its fixpoint).  Within a phase, rules are
+ * grouped by benefit; the group with the highest benefit that has work goes
+ * first, and within a group nodes are visited in graph order.  Each node is
+ * offered only to the rules whose root accepts its op (match_index.c); the
+ * first match applied wins (greedy: the nodes it removes cannot be matched
+ * again).
+ *
+ * Near-linear: each group sweeps once over the nodes its rules can be
+ * anchored at (collected in one pass over the graph), plus a worklist of
+ * the nodes a rewrite touched.  A new match contains a changed node, at a
+ * pattern node accepting its op, and its root (a sink of the pattern) lies
+ * downstream of it at most that pattern node's height away, so those nodes
+ * are revisited.
+ * Multi-sink patterns (whose other sinks may lie sideways) and capped
+ * neighbourhoods get one confirming sweep that must find nothing.  The
+ * iteration budget stops rule sets that never converge. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+#define RING 64           /* rewrites remembered for the non-convergence message */
+#define CONE_CAP 4096     /* nodes revisited after one rewrite before giving up on precision */
+
+eng_options eng_default_options(void)
+{
+	eng_options o = {0};
+	o.max_iterations = 0; /* automatic: 10 per node of the graph, plus 1000 */
+	o.match_budget = 20000;
+#ifndef NDEBUG
+	o.verify_each = true;
+#endif
+	return o;
+}
+
+void eng_report_free(eng_report *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		for (size_t k = 0; k < r->v[i].nmatched; k++)
+			free(r->v[i].matched[k]);
+		for (size_t k = 0; k < r->v[i].nadded; k++)
+			free(r->v[i].added[k]);
+		free(r->v[i].matched);
+		free(r->v[i].added);
+	}
+	free(r->v);
+	memset(r, 0, sizeof *r);
+}
+
+/* ---------------------------------------------------------------- worklists */
+
+typedef struct hent {
+	uint64_t label;
+	ir_nid n;
+} hent;
+
+/* A group of rules of equal benefit.  Its sweep visits, in graph order,
+ * the nodes its rules can be anchored at (collected when the sweep starts);
+ * its heap holds the nodes to visit again because a rewrite touched their
+ * neighbourhood. */
+typedef struct level {
+	int benefit;
+	const eng_rule **rules;
+	size_t nrules;
+	eng_index *ix;
+	ir_nid *cand;     /* the sweep's nodes */
+	size_t ncand, cand_cap, pos; /* pos: the next one */
+	ir_nid born;      /* nodes from this id on were created after the sweep started */
+	hent *heap;       /* revisits, by graph position */
+	size_t nheap, heap_cap;
+} level;
+
+typedef struct drv {
+	ir_graph *g;
+	const eng_options *o;
+	eng_report *rep;
+	ir_diags *d;
+	eng_rw w;
+	eng_matcher *m;
+	level *lv;
+	int nlv;
+	uint32_t *qmask;  /* per node: queued in the heap of level i (bit i, i < 32) */
+	size_t nq;
+	ir_nid *changed;  /* nodes the current rewrite touched */
+	size_t nchanged, changed_cap;
+	uint8_t *dist;    /* scratch: per node, its distance from a change */
+	size_t ndist;
+	bool confirm;     /* the phase needs a confirming sweep */
+	size_t since_sweep;
+	uint64_t rewrites, max_rewrites;
+	const eng_rule *ring[RING];
+	ir_nid last_at;   /* the root of the last match offered to the rewriter */
+	const eng_rule **exhausted; /* rules whose match budget ran out */
+	size_t *nexhausted;
+	size_t nex;
+	const eng_rule **all;
+	size_t nall;
+	bool applied, error, stopped;
+} drv;
+
+static bool heap_push(level *lv, uint64_t label, ir_nid n)
+{
+	if (lv->nheap == lv->heap_cap) {
+		size_t cap = lv->heap_cap ? lv->heap_cap * 2 : 256;
+		hent *h = realloc(lv->heap, cap * sizeof *h);
+		if (!h)
+			return false;
+		lv->heap = h;
+		lv->heap_cap = cap;
+	}
+	size_t i = lv->nheap++;
+	while (i && lv->heap[(i - 1) / 2].label > label) {
+		lv->heap[i] = lv->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	lv->heap[i] = (hent){label, n};
+	return true;
+}
+
+static hent heap_pop(level *lv)
+{
+	hent top = lv->heap[0], x = lv->heap[--lv->nheap];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= lv->nheap)
+			break;
+		if (c + 1 < lv->nheap && lv->heap[c + 1].label < lv->heap[c].label)
+			c++;
+		if (lv->heap[c].label >= x.label)
+			break;
+		lv->heap[i] = lv->heap[c];
+		i = c;
+	}
+	if (lv->nheap)
+		lv->heap[i] = x;
+	return top;
+}
+
+static bool ensure_qmask(drv *dv)
+{
+	size_t need = ir_nnodes_total(dv->g) + 1;
+	if (need <= dv->nq)
+		return true;
+	size_t cap = dv->nq ? dv->nq : 1024;
+	while (cap < need)
+		cap *= 2;
+	uint32_t *q = realloc(dv->qmask, cap * sizeof *q);
+	if (!q)
+		return false;
+	memset(q + dv->nq, 0, (cap - dv->nq) * sizeof *q);
+	dv->qmask = q;
+	dv->nq = cap;
+	return true;
+}
+
+/* True when group lv's rules can be anchored at n. */
+static bool relevant(drv *dv, level *lv, ir_nid n)
+{
+	uint32_t cnt;
+	if (!eng_index_rules(lv->ix, dv->m, dv->g, n, &cnt)) {
+		dv->error = true;
+		return false;
+	}
+	return cnt > 0;
+}
+
+/* The sweep's next live node, or 0. */
+static ir_nid sweep_head(drv *dv, level *lv)
+{
+	while (lv->pos < lv->ncand && ir_node_at(dv->g, lv->cand[lv->pos])->dead)
+		lv->pos++;
+	return lv->pos < lv->ncand ? lv->cand[lv->pos] : 0;
+}
+
+/* Makes sure every group whose rules can be anchored at n visits it again:
+ * its sweep will when n is an unvisited candidate still in place (not
+ * `moved`), else its heap. */
+static void schedule(drv *dv, ir_nid n, bool moved)
+{
+	if (ir_node_at(dv->g, n)->dead)
+		return;
+	if (!ensure_qmask(dv)) {
+		dv->error = true;
+		return;
+	}
+	uint64_t label = dv->w.label[n];
+	for (int i = 0; i < dv->nlv; i++) {
+		level *lv = &dv->lv[i];
+		uint32_t bit = i < 32 ? 1u << i : 0;
+		if ((dv->qmask[n] & bit) || !relevant(dv, lv, n))
+			continue;
+		ir_nid head = sweep_head(dv, lv);
+		if (!moved && n < lv->born && head && label >= dv->w.label[head])
+			continue;
+		if (!heap_push(lv, label, n))
+			dv->error = true;
+		dv->qmask[n] |= bit;
+	}
+}
+
+/* The next node group lv visits, or 0. */
+static ir_nid level_next(drv *dv, level *lv, int i)
+{
+	uint32_t bit = i < 32 ? 1u << i : 0;
+	while (lv->nheap) {
+		ir_nid head = sweep_head(dv, lv);
+		if (head && lv->heap[0].label >= dv->w.label[head])
+			break;
+		hent h = heap_pop(lv);
+		dv->qmask[h.n] &= ~bit;
+		if (!ir_node_at(dv->g, h.n)->dead)
+			return h.n;
+	}
+	ir_nid head = sweep_head(dv, lv);
+	if (head)
+		lv->pos++;
+	return head;
+}
+
+/* ---------------------------------------------------------------- hooks */
+
+static void on_touched(void *ctx, ir_nid n)
+{
+	drv *dv = ctx;
+	if (dv->nchanged == dv->changed_cap) {
+		size_t cap = dv->changed_cap ? dv->changed_cap * 2 : 64;
+		ir_nid *v = realloc(dv->changed, cap * sizeof *v);
+		if (!v) {
+			dv->error = true;
+			return;
+		}
+		dv->changed = v;
+		dv->changed_cap = cap;
+	}
+	dv->changed[dv->nchanged++] = n;
+}
+
+static bool ensure_dist(drv *dv)
+{
+	size_t need = ir_nnodes_total(dv->g) + 1;
+	if (need <= dv->ndist)
+		return true;
+	size_t cap = dv->ndist ? dv->ndist : 1024;
+	while (cap < need)
+		cap *= 2;
+	uint8_t *v = realloc(dv->dist, cap);
+	if (!v)
+		return false;
+	dv->dist = v;
+	dv->ndist = cap;
+	return true;
+}
+
+/* Queues node y at remaining reach rem (again when that is more than it
+ * had); false when the list is full (or out of memory). */
+static bool reach_node(drv *dv, ir_nid y, int rem, uint32_t seen, size_t *n)
+{
+	eng_rw *w = &dv->w;
+	if (w->stamp[y] == seen && dv->dist[y] >= rem)
+		return true;
+	if (*n >= CONE_CAP + dv->nchanged || !eng_rw_need(w, &w->tmp2, &w->tmp2_cap, *n + 1))
+		return false;
+	w->stamp[y] = seen;
+	dv->dist[y] = (uint8_t)rem;
+	w->tmp2[(*n)++] = y;
+	return true;
+}
+
+static bool reach_users(drv *dv, ir_nid x, uint32_t seen, size_t *n)
+{
+	int rem = dv->dist[x] - 1;
+	uint32_t nout = ir_node_at(dv->g, x)->nout;
+	for (uint32_t k = 0; k < nout; k++) {
+		ir_val v = ir_node_output(dv->g, x, k);
+		for (uint32_t u = v ? ir_first_use(dv->g, v) : 0; u; u = ir_next_use(dv->g, u))
+			if (!reach_node(dv, ir_use_at(dv->g, u)->node, rem, seen, n))
+				return false;
+	}
+	return true;
+}
+
+/* Which groups need revisits: those whose sweep is over or behind a
+ * changed node (a sweep that has not reached the changes yet will see
+ * everything downstream of them, which comes later in graph order). */
+static void needy_groups(drv *dv, bool *needs)
+{
+	uint64_t first = UINT64_MAX;
+	for (size_t i = 0; i < dv->nchanged; i++)
+		if (!ir_node_at(dv->g, dv->changed[i])->dead && dv->w.label[dv->changed[i]] < first)
+			first = dv->w.label[dv->changed[i]];
+	for (int i = 0; i < dv->nlv; i++) {
+		ir_nid head = sweep_head(dv, &dv->lv[i]);
+		needs[i] = !head || first < dv->w.label[head];
+	}
+}
+
+/* How far below node n the root of a match of a needy group may lie. */
+static int node_reach(drv *dv, ir_nid n, const bool *needs)
+{
+	int reach = -1;
+	for (int i = 0; i < dv->nlv; i++) {
+		int r = needs[i] ? eng_index_reach(dv->lv[i].ix, dv->m, dv->g, n) : -1;
+		dv->error = dv->error || r == -2;
+		reach = r > reach ? r : reach;
+	}
+	return reach;
+}
+
+/* Schedules the changed nodes and the nodes downstream of them that a new
+ * match's root can be: a changed node can only be in a match at a pattern
+ * node accepting its op, whose height bounds the distance to the root.  A
+ * neighbourhood too large to walk makes the phase end with a confirming
+ * sweep instead. */
+static void revisit_cone(drv *dv)
+{
+	eng_rw *w = &dv->w;
+	uint32_t seen = eng_rw_stamp(w);
+	bool needs[64];
+	size_t n = 0, nchanged;
+	if (!seen || !ensure_dist(dv) || dv->nlv > 64) {
+		dv->error = true;
+		return;
+	}
+	needy_groups(dv, needs);
+	for (size_t i = 0; i < dv->nchanged && !dv->error; i++) {
+		ir_nid c = dv->changed[i];
+		int reach = ir_node_at(dv->g, c)->dead ? -1 : node_reach(dv, c, needs);
+		if (reach >= 0 && !reach_node(dv, c, reach, seen, &n))
+			dv->error = true;
+	}
+	nchanged = n;
+	for (size_t head = 0; head < n && !dv->error; head++)
+		if (dv->dist[w->tmp2[head]] > 0 && !reach_users(dv, w->tmp2[head], seen, &n)) {
+			dv->confirm = true;
+			break;
+		}
+	for (size_t i = 0; i < n; i++)
+		schedule(dv, w->tmp2[i], i < nchanged);
+	dv->nchanged = 0;
+}
+
+/* ---------------------------------------------------------------- applying */
+
+static bool push_record(drv *dv, const eng_rewrite *rec)
+{
+	eng_report *r = dv->rep;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		eng_rewrite *v = realloc(r->v, cap * sizeof *v);
+		if (!v)
+			return false;
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n++] = *rec;
+	return true;
+}
+
+static void drop_record(eng_rewrite *rec)
+{
+	for (size_t k = 0; k < rec->nmatched; k++)
+		free(rec->matched[k]);
+	for (size_t k = 0; k < rec->nadded; k++)
+		free(rec->added[k]);
+	free(rec->matched);
+	free(rec->added);
+}
+
+static bool on_match(void *ctx, const eng_binding *b)
+{
+	drv *dv = ctx;
+	eng_rewrite rec = {0};
+	dv->last_at = b->pnode[b->rule->root];
+	eng_rwstatus st = eng_rw_apply(&dv->w, b, dv->rep ? &rec : NULL);
+	bool keep = dv->rep && (st == ENG_RW_DONE || (st == ENG_RW_REJECTED && rec.cycles_before >= 0));
+	if (keep && !push_record(dv, &rec))
+		st = ENG_RW_ERROR;
+	if (dv->rep && !keep)
+		drop_record(&rec);
+	if (st == ENG_RW_ERROR) {
+		dv->error = true;
+		return true;
+	}
+	dv->applied = st == ENG_RW_DONE;
+	return dv->applied;
+}
+
+static void note_exhausted(drv *dv, const eng_rule *r)
+{
+	for (size_t i = 0; i < dv->nex; i++)
+		if (dv->exhausted[i] == r) {
+			dv->nexhausted[i]++;
+			return;
+		}
+	dv->exhausted[dv->nex] = r;
+	dv->nexhausted[dv->nex++] = 1;
+}
+
+static void not_converging(drv *dv)
+{
+	const eng_rule *names[RING];
+	size_t counts[RING], nn = 0, k = dv->rewrites < RING ? (size_t)dv->rewrites : RING;
+	for (size_t i = 0; i < k; i++) {
+		const eng_rule *r = dv->ring[i];
+		size_t j = 0;
+		while (j < nn && names[j] != r)
+			j++;
+		if (j == nn) {
+			names[nn] = r;
+			counts[nn++] = 0;
+		}
+		counts[j]++;
+	}
+	char list[512], lb[32];
+	size_t len = 0;
+	for (size_t j = 0; j < nn && len < sizeof list; j++)
+		len += (size_t)snprintf(list + len, sizeof list - len, "%s'%s' (%zu)", j ? ", " : "", names[j]->name,
+					counts[j]);
+	ir_error(dv->d, NULL, 0, 0,
+		 "the rules did not reach a fixpoint within %llu rewrites (do some rules undo each other, or "
+		 "regrow what they remove?); the last %zu rewrites were by %s, the last at node '%s'",
+		 (unsigned long long)dv->rewrites, k, list, eng_node_label(dv->g, dv->last_at, lb, sizeof lb));
+	dv->stopped = true;
+}
+
+static void after_rewrite(drv *dv, const eng_rule *r)
+{
+	dv->ring[dv->rewrites % RING] = r;
+	dv->rewrites++;
+	dv->since_sweep++;
+	revisit_cone(dv);
+	if (dv->rewrites >= dv->max_rewrites)
+		not_converging(dv);
+}
+
+/* Offers node n to the rules of group lv; stops at the first rewrite. */
+static void visit(drv *dv, level *lv, ir_nid n)
+{
+	uint32_t cnt;
+	const uint32_t *ri = eng_index_rules(lv->ix, dv->m, dv->g, n, &cnt);
+	if (!ri) {
+		dv->error = true;
+		return;
+	}
+	for (uint32_t k = 0; k < cnt && !dv->error; k++) {
+		const eng_rule *r = lv->rules[ri[k]];
+		dv->applied = false;
+		eng_mstatus st = eng_match_at(dv->m, r, dv->g, n, dv->o->match_budget, on_match, dv);
+		if (st == ENG_M_NOMEM)
+			dv->error = true;
+		if (st == ENG_M_BUDGET)
+			note_exhausted(dv, r);
+		if (dv->applied) {
+			after_rewrite(dv, r);
+			return;
+		}
+	}
+	dv->nchanged = 0;
+}
+
+/* The group with the highest benefit that has work, or NULL. */
+static level *busy_level(drv *dv, int *index)
+{
+	for (int i = 0; i < dv->nlv; i++)
+		if (dv->lv[i].nheap || sweep_head(dv, &dv->lv[i])) {
+			*index = i;
+			return &dv->lv[i];
+		}
+	return NULL;
+}
+
+static bool push_cand(level *lv, ir_nid n)
+{
+	if (lv->ncand == lv->cand_cap) {
+		size_t cap = lv->cand_cap ? lv->cand_cap * 2 : 1024;
+		ir_nid *v = realloc(lv->cand, cap * sizeof *v);
+		if (!v)
+			return false;
+		lv->cand = v;
+		lv->cand_cap = cap;
+	}
+	lv->cand[lv->ncand++] = n;
+	return true;
+}
+
+/* Every group's sweep: its candidate nodes, in graph order. */
+static void start_sweep(drv *dv)
+{
+	ir_nid born = (ir_nid)ir_nnodes_total(dv->g) + 1;
+	for (int i = 0; i < dv->nlv; i++) {
+		dv->lv[i].ncand = dv->lv[i].pos = 0;
+		dv->lv[i].born = born;
+	}
+	for (ir_nid n = ir_graph_first(dv->g); n && !dv->error; n = ir_node_at(dv->g, n)->next)
+		for (int i = 0; i < dv->nlv; i++)
+			if (relevant(dv, &dv->lv[i], n) && !push_cand(&dv->lv[i], n))
+				dv->error = true;
+	dv->since_sweep = 0;
+}
+
+static void run_phase(drv *dv)
+{
+	start_sweep(dv);
+	for (;;) {
+		int i;
+		level *lv = busy_level(dv, &i);
+		if (!lv) {
+			if (!dv->confirm || !dv->since_sweep)
+				return;
+			start_sweep(dv);
+			continue;
+		}
+		ir_nid n = level_next(dv, lv, i);
+		if (n)
+			visit(dv, lv, n);
+		if (dv->error || dv->stopped)
+			return;
+	}
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static int rule_cmp(const void *a, const void *b)
+{
+	const eng_rule *x = *(const eng_rule *const *)a, *y = *(const eng_rule *const *)b;
+	if (x->phase != y->phase)
+		return x->phase < y->phase ? -1 : 1;
+	if (x->benefit != y->benefit)
+		return x->benefit > y->benefit ? -1 : 1;
+	return 0;
+}
+
+/* Splits the rules of one phase (all[from..to)) into benefit groups. */
+static bool make_levels(drv *dv, size_t from, size_t to)
+{
+	dv->nlv = 0;
+	dv->confirm = false;
+	for (size_t i = from; i < to; i++) {
+		const eng_rule *r = dv->all[i];
+		if (dv->nlv == 0 || dv->lv[dv->nlv - 1].benefit != r->benefit) {
+			level *lv = &dv->lv[dv->nlv++];
+			memset(lv, 0, sizeof *lv);
+			lv->benefit = r->benefit;
+			lv->rules = &dv->all[i];
+		}
+		dv->lv[dv->nlv - 1].nrules++;
+		dv->confirm = dv->confirm || r->nsinks > 1;
+	}
+	for (int i = 0; i < dv->nlv; i++)
+		if (!(dv->lv[i].ix = eng_index_new(dv->lv[i].rules, dv->lv[i].nrules)))
+			return false;
+	return true;
+}
+
+static void free_levels(drv *dv)
+{
+	for (int i = 0; i < dv->nlv; i++) {
+		eng_index_free(dv->lv[i].ix);
+		free(dv->lv[i].heap);
+		free(dv->lv[i].cand);
+	}
+	dv->nlv = 0;
+}
+
+static bool collect_rules(drv *dv, const eng_ruleset *rs)
+{
+	dv->all = malloc((rs->n ? rs->n : 1) * sizeof *dv->all);
+	dv->lv = calloc(rs->n ? rs->n : 1, sizeof *dv->lv);
+	dv->exhausted = calloc(rs->n ? rs->n : 1, sizeof *dv->exhausted);
+	dv->nexhausted = calloc(rs->n ? rs->n : 1, sizeof *dv->nexhausted);
+	if (!dv->all || !dv->lv || !dv->exhausted || !dv->nexhausted)
+		return false;
+	for (size_t i = 0; i < rs->n; i++) {
+		const eng_rule *r = rs->rules[i];
+		if (!r->enabled)
+			continue;
+		if (!r->order) {
+			ir_error(dv->d, r->loc.file, r->loc.line, r->loc.col, "rule '%s' has no matching plan",
+				 r->name);
+			return false;
+		}
+		dv->all[dv->nall++] = r;
+	}
+	/* a stable sort: insertion keeps the file order among equals */
+	for (size_t i = 1; i < dv->nall; i++)
+		for (size_t j = i; j > 0 && rule_cmp(&dv->all[j - 1], &dv->all[j]) > 0; j--) {
+			const eng_rule *t = dv->all[j];
+			dv->all[j] = dv->all[j - 1];
+			dv->all[j - 1] = t;
+		}
+	return true;
+}
+
+static void report_budgets(drv *dv)
+{
+	for (size_t i = 0; i < dv->nex; i++) {
+		const eng_rule *r = dv->exhausted[i];
+		ir_diag_add(dv->d, IR_WARNING, r->loc.file, r->loc.line, r->loc.col,
+			    "rule '%s': the match budget (%u steps) ran out in %zu search%s; matches there "
+			    "may be missed",
+			    r->name, (unsigned)dv->o->match_budget, dv->nexhausted[i], dv->nexhausted[i] == 1 ? "" : "es");
+	}
+}
+
+static void run_phases(drv *dv)
+{
+	for (size_t from = 0; from < dv->nall && !dv->error && !dv->stopped;) {
+		size_t to = from;
+		while (to < dv->nall && dv->all[to]->phase == dv->all[from]->phase)
+			to++;
+		if (!make_levels(dv, from, to))
+			dv->error = true;
+		else
+			run_phase(dv);
+		free_levels(dv);
+		from = to;
+	}
+}
+
+static void drv_free(drv *dv)
+{
+	eng_rw_free(&dv->w);
+	eng_matcher_free(dv->m);
+	free(dv->all);
+	free(dv->lv);
+	free(dv->exhausted);
+	free(dv->nexhausted);
+	free(dv->qmask);
+	free(dv->dist);
+	free(dv->changed);
+}
+
+bool eng_apply(const eng_ruleset *rs, ir_graph *g, const eng_options *o, eng_report *rep, ir_diags *d)
+{
+	eng_options dflt = eng_default_options();
+	size_t errors = d->nerrors;
+	drv dv = {.g = g, .o = o ? o : &dflt, .rep = rep, .d = d};
+	if (rep) {
+		memset(rep, 0, sizeof *rep);
+		rep->nodes_before = ir_graph_nnodes(g);
+	}
+	size_t nodes = ir_graph_nnodes(g);
+	dv.max_rewrites = dv.o->max_iterations ? dv.o->max_iterations : 10 * (uint64_t)nodes + 1000;
+	bool ok = eng_rw_init(&dv.w, g, d) && (dv.m = eng_matcher_new()) && collect_rules(&dv, rs);
+	if (ok) {
+		dv.w.verify_each = dv.o->verify_each;
+		dv.w.hw = dv.o->hw;
+		dv.w.hooks = (eng_hooks){&dv, on_touched};
+		run_phases(&dv);
+		report_budgets(&dv);
+	}
+	if ((!ok || dv.error || dv.w.oom || ir_graph_oom(g)) && d->nerrors == errors)
+		ir_error(d, NULL, 0, 0, "out of memory while rewriting");
+	size_t folded = dv.w.folded;
+	bool good = ok && !dv.error && !dv.stopped && !dv.w.oom && !ir_graph_oom(g);
+	drv_free(&dv);
+	if (rep) {
+		rep->nodes_after = ir_graph_nnodes(g);
+		rep->iterations = (size_t)dv.rewrites;
+		rep->folded = folded;
+		rep->converged = good;
+	}
+	return good;
+}

@@ -1,0 +1,587 @@
+/* Applying one match.
+ *
+ * 1. The region: every node outside the match that a value of the match
+ *    reaches before the match's last node (in graph order).  Reaching a
+ *    matched node again means a path leaves the match and re-enters it:
+ *    fusing would create a cycle, so the match is rejected.
+ * 2. The replacement nodes are built right after the match's last node
+ *    (every operand they take is defined before it) and their types
+ *    inferred; those that stay are named "<root node>/<rule>[/<name>]".
+ * 3. Checks that need them: types of replaced values agree, graph outputs
+ *    keep their names, and for `when: cheaper` the cycle model says the
+ *    replacement is cheaper.  A rejected replacement is removed again.
+ * 4. Commit: the region moves after the replacement (so the order stays
+ *    topological), uses outside the match are rewired, dead nodes and
+ *    constants are removed, and replacement nodes whose operands are all
+ *    constants are folded. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "sim.h"
+
+typedef struct rwjob {
+	eng_rw *w;
+	ir_graph *g;
+	const eng_binding *b;
+	const eng_rule *r;
+	uint32_t nm, ns;      /* matched nodes (w->tmp), region (w->tmp2) */
+	uint32_t sm, sv;      /* stamps: matched, region */
+	ir_nid last, anchor;  /* the match's last node and the node after it */
+	ir_nid first_node;    /* node ids from here on are new */
+	ir_val first_val;     /* value ids from here on are new */
+	ir_nid *rn;           /* per replacement node: the graph node */
+	ir_val *outs;         /* per output map: the new value */
+	char base[128];       /* the root node's label */
+} rwjob;
+
+/* Reports why a replacement was dropped ("what: detail"). */
+static void warn(rwjob *j, const char *what, const char *detail)
+{
+	const eng_loc *l = &j->r->loc;
+	ir_diag_add(j->w->d, IR_WARNING, l->file, l->line, l->col, "rule '%s' at node '%s': %s: %s", j->r->name,
+		    j->base, what, detail);
+}
+
+/* Appends s to buf (NUL-terminated, truncating at cap). */
+static size_t append(char *buf, size_t len, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+	if (len + n >= cap)
+		n = len < cap - 1 ? cap - 1 - len : 0;
+	memcpy(buf + len, s, n);
+	buf[len + n] = '\0';
+	return len + n;
+}
+
+/* ---------------------------------------------------------------- the region */
+
+static bool visit(rwjob *j, ir_nid u, uint64_t limit)
+{
+	eng_rw *w = j->w;
+	if (w->stamp[u] == j->sm || w->stamp[u] == j->sv || w->label[u] >= limit)
+		return true;
+	if (!eng_rw_need(w, &w->tmp2, &w->tmp2_cap, (size_t)j->ns + 1))
+		return false;
+	w->stamp[u] = j->sv;
+	w->tmp2[j->ns++] = u;
+	return true;
+}
+
+/* Visits the users of n's results; false when one is matched (a cycle)
+ * and `from_region`, or when out of memory. */
+static bool visit_users(rwjob *j, ir_nid n, uint64_t limit, bool from_region, bool *cycle)
+{
+	const ir_graph *g = j->g;
+	uint32_t nout = ir_node_at(g, n)->nout;
+	for (uint32_t k = 0; k < nout; k++) {
+		ir_val v = ir_node_output(g, n, k);
+		for (uint32_t u = v ? ir_first_use(g, v) : 0; u; u = ir_next_use(g, u)) {
+			ir_nid user = ir_use_at(g, u)->node;
+			if (from_region && j->w->stamp[user] == j->sm) {
+				*cycle = true;
+				return false;
+			}
+			if (!visit(j, user, limit))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* Collects the region; false when it re-enters the match (or on OOM). */
+static bool region(rwjob *j, bool *cycle)
+{
+	eng_rw *w = j->w;
+	uint64_t limit = w->label[j->last];
+	j->sv = eng_rw_stamp(w);
+	j->ns = 0;
+	*cycle = false;
+	for (uint32_t i = 0; i < j->nm; i++)
+		if (!visit_users(j, w->tmp[i], limit, false, cycle))
+			return false;
+	for (uint32_t k = 0; k < j->ns; k++)
+		if (!visit_users(j, w->tmp2[k], limit, true, cycle))
+			return false;
+	return true;
+}
+
+static bool collect_match(rwjob *j)
+{
+	eng_rw *w = j->w;
+	j->nm = eng_binding_nodes(j->b, NULL);
+	if (!eng_rw_need(w, &w->tmp, &w->tmp_cap, j->nm) || !(j->sm = eng_rw_stamp(w)))
+		return false;
+	eng_binding_nodes(j->b, w->tmp);
+	j->last = w->tmp[0];
+	for (uint32_t i = 0; i < j->nm; i++) {
+		w->stamp[w->tmp[i]] = j->sm;
+		if (w->label[w->tmp[i]] > w->label[j->last])
+			j->last = w->tmp[i];
+	}
+	j->anchor = ir_node_at(j->g, j->last)->next;
+	char lb[32];
+	append(j->base, 0, sizeof j->base, eng_node_label(j->g, j->b->pnode[j->r->root], lb, sizeof lb));
+	return true;
+}
+
+/* ---------------------------------------------------------------- building */
+
+static bool push_val(rwjob *j, ir_val v, uint32_t *n)
+{
+	eng_rw *w = j->w;
+	if (!eng_rw_need(w, (ir_nid **)&w->vals, &w->vals_cap, (size_t)*n + 1))
+		return false;
+	w->vals[(*n)++] = v;
+	return true;
+}
+
+/* The value(s) of a replacement operand appended to w->vals. */
+static eng_rwstatus operand_vals(rwjob *j, const eng_roperand *o, uint32_t *n)
+{
+	const eng_binding *b = j->b;
+	char why[256] = "";
+	ir_val v = IR_NONE;
+	switch (o->kind) {
+	case RO_CAPTURE:
+		if (j->r->captures[o->index].is_list) {
+			for (uint32_t i = 0; i < b->list_n[o->index]; i++)
+				if (!push_val(j, b->list[o->index][i], n))
+					return ENG_RW_ERROR;
+			return ENG_RW_DONE;
+		}
+		v = b->cap[o->index];
+		if (!v && o->fallback)
+			return operand_vals(j, o->fallback, n);
+		break;
+	case RO_PNODE:
+		v = eng_binding_value(b, o->index, o->result);
+		break;
+	case RO_RNODE:
+		v = ir_node_output(j->g, j->rn[o->index], (uint32_t)o->result);
+		break;
+	case RO_NONE:
+		break;
+	case RO_EXPR:
+		eng_scratch_reset(&j->w->scratch);
+		v = eng_eval_const(o->expr, j->g, b, &j->w->scratch, why, sizeof why);
+		if (!v) {
+			warn(j, "cannot build a constant of the replacement", why);
+			return ENG_RW_REJECTED;
+		}
+		break;
+	}
+	return push_val(j, v, n) ? ENG_RW_DONE : ENG_RW_ERROR;
+}
+
+static eng_rwstatus set_attrs(rwjob *j, ir_nid n, const eng_rnode *rn)
+{
+	for (int a = 0; a < rn->nattrs; a++) {
+		const eng_rattr *ra = &rn->attrs[a];
+		if (!ra->name) {
+			eng_copy_attrs(j->g, j->b->pnode[ra->spread_node], n);
+			continue;
+		}
+		eng_ev v;
+		char why[256] = "";
+		eng_scratch_reset(&j->w->scratch);
+		if (!eng_eval(ra->value, j->g, j->b, &j->w->scratch, &v, why, sizeof why) ||
+		    !eng_put_attr(j->g, n, ra->name, &v)) {
+			warn(j, "cannot compute an attribute of the replacement", why[0] ? why : ra->name);
+			return ENG_RW_REJECTED;
+		}
+	}
+	return ir_graph_oom(j->g) ? ENG_RW_ERROR : ENG_RW_DONE;
+}
+
+/* "<root>/<rule>", and "/<replacement name>" when there are several. */
+static void name_node(rwjob *j, ir_nid n, int i)
+{
+	char name[256], idx[16];
+	const eng_rnode *rn = &j->r->rnodes[i];
+	size_t len = append(name, 0, sizeof name, j->base);
+	len = append(name, len, sizeof name, "/");
+	len = append(name, len, sizeof name, j->r->name);
+	if (j->r->nrnodes > 1) {
+		len = append(name, len, sizeof name, "/");
+		if (rn->name && rn->name[0]) {
+			len = append(name, len, sizeof name, rn->name);
+		} else {
+			snprintf(idx, sizeof idx, "%d", i);
+			len = append(name, len, sizeof name, idx);
+		}
+	}
+	ir_node_at(j->g, n)->name = ir_intern(j->g, name, len);
+}
+
+static eng_rwstatus build_node(rwjob *j, int i)
+{
+	const eng_rnode *rn = &j->r->rnodes[i];
+	uint32_t nin = 0;
+	for (int k = 0; k < rn->nins; k++) {
+		eng_rwstatus st = operand_vals(j, &rn->ins[k], &nin);
+		if (st != ENG_RW_DONE)
+			return st;
+	}
+	while (nin && !j->w->vals[nin - 1])
+		nin--;
+	if (rn->domain && ir_graph_opset(j->g, rn->domain) < 0)
+		ir_graph_add_opset(j->g, rn->domain, 1);
+	ir_nid n = ir_node_new(j->g, rn->domain, rn->op, j->w->vals, nin, (uint32_t)rn->nresults, j->anchor);
+	if (!n || !eng_rw_label_new(j->w, n))
+		return ENG_RW_ERROR;
+	j->rn[i] = n;
+	return set_attrs(j, n, rn);
+}
+
+static eng_rwstatus build(rwjob *j)
+{
+	for (int i = 0; i < j->r->nrnodes; i++) {
+		eng_rwstatus st = build_node(j, i);
+		if (st != ENG_RW_DONE)
+			return st;
+	}
+	for (int i = 0; i < j->r->noutputs; i++) {
+		uint32_t n = 0;
+		eng_rwstatus st = operand_vals(j, &j->r->outputs[i].with, &n);
+		if (st != ENG_RW_DONE)
+			return st;
+		j->outs[i] = n ? j->w->vals[0] : IR_NONE;
+	}
+	return ENG_RW_DONE;
+}
+
+/* ---------------------------------------------------------------- checks */
+
+static bool is_fresh(const rwjob *j, ir_val v)
+{
+	const ir_value *x = ir_value_at(j->g, v);
+	return v >= j->first_val || (x->def_kind == IR_DEF_NODE && x->node >= j->first_node);
+}
+
+static eng_rwstatus infer(rwjob *j)
+{
+	ir_diags tmp;
+	ir_diags_init(&tmp);
+	for (int i = 0; i < j->r->nrnodes; i++)
+		if (!eng_infer_fused(j->g, j->rn[i], &tmp, j->w->file))
+			ir_infer_node(j->g, j->rn[i], &tmp, j->w->file);
+	eng_rwstatus st = ENG_RW_DONE;
+	for (size_t i = 0; i < tmp.n && st == ENG_RW_DONE; i++)
+		if (tmp.v[i].sev == IR_ERROR) {
+			warn(j, "the replacement fails shape inference", tmp.v[i].msg);
+			st = ENG_RW_REJECTED;
+		}
+	ir_diags_free(&tmp);
+	return ir_graph_oom(j->g) ? ENG_RW_ERROR : st;
+}
+
+/* The replaced value and its replacement agree; fresh values without a
+ * type (graft's own ops) take the replaced value's. */
+static eng_rwstatus check_output(rwjob *j, int i)
+{
+	const eng_output_map *om = &j->r->outputs[i];
+	ir_val old = eng_binding_value(j->b, om->pnode, om->presult), nv = j->outs[i];
+	if (!old || old == nv)
+		return ENG_RW_DONE;
+	if (!nv)
+		return ir_value_at(j->g, old)->nuses || ir_value_is_output(j->g, old) ? ENG_RW_REJECTED
+										 : ENG_RW_DONE;
+	ir_value *o = ir_value_at(j->g, old), *n = ir_value_at(j->g, nv);
+	bool fresh = is_fresh(j, nv);
+	if (fresh && (n->type.kind == IR_TYPE_NONE || (n->type.kind == IR_TYPE_TENSOR && n->type.rank < 0)))
+		n->type = o->type;
+	if (!eng_types_compatible(j->g, o->type, n->type)) {
+		char a[96], b[96], msg[256];
+		ir_type_format(j->g, o->type, a, sizeof a);
+		ir_type_format(j->g, n->type, b, sizeof b);
+		snprintf(msg, sizeof msg, "%s replaced by %s", a, b);
+		warn(j, "the replacement changes a type", msg);
+		return ENG_RW_REJECTED;
+	}
+	/* a graph output keeps its name: an existing value can only take it over
+	 * when it is a node result that is not an output already */
+	if (!fresh && ir_value_is_output(j->g, old) &&
+	    (n->def_kind != IR_DEF_NODE || ir_value_is_output(j->g, nv)))
+		return ENG_RW_REJECTED;
+	return ENG_RW_DONE;
+}
+
+static bool replacement_refers(const eng_binding *b, const eng_roperand *o, ir_val v)
+{
+	for (; o; o = o->fallback) {
+		if (o->kind == RO_PNODE && eng_binding_value(b, o->index, o->result) == v)
+			return true;
+		if (o->kind == RO_CAPTURE && !b->rule->captures[o->index].is_list && b->cap[o->index] == v)
+			return true;
+	}
+	return false;
+}
+
+/* A matched node stays when the replacement uses one of its results. */
+static bool kept(const rwjob *j, ir_nid n)
+{
+	const eng_rule *r = j->r;
+	uint32_t nout = ir_node_at(j->g, n)->nout;
+	for (uint32_t k = 0; k < nout; k++) {
+		ir_val v = ir_node_output(j->g, n, k);
+		for (int i = 0; i < r->nrnodes; i++)
+			for (int a = 0; a < r->rnodes[i].nins; a++)
+				if (replacement_refers(j->b, &r->rnodes[i].ins[a], v))
+					return true;
+		for (int i = 0; i < r->noutputs; i++)
+			if (replacement_refers(j->b, &r->outputs[i].with, v))
+				return true;
+	}
+	return false;
+}
+
+/* `when: cheaper`: the cycles of the matched nodes that go away against
+ * those of the replacement (constant-only nodes cost nothing: they fold). */
+static eng_rwstatus cost_guard(rwjob *j, eng_rewrite *rec)
+{
+	const sim_hw *hw = eng_rw_hw(j->w);
+	if (!hw) {
+		ir_error(j->w->d, j->r->loc.file, j->r->loc.line, j->r->loc.col,
+			 "rule '%s' has `when: cheaper` but the cost model is unavailable (no hardware description)",
+			 j->r->name);
+		return ENG_RW_ERROR;
+	}
+	ir_diags tmp;
+	ir_diags_init(&tmp);
+	sim_cost c;
+	bool ok = sim_cost_graph(j->g, hw, j->w->file, &c, &tmp);
+	ir_diags_free(&tmp);
+	if (!ok)
+		return ENG_RW_ERROR;
+	double before = 0, after = 0;
+	for (size_t i = 0; i < c.nops; i++) {
+		ir_nid n = c.ops[i].node;
+		if (n >= j->first_node)
+			after += (double)c.ops[i].cycles;
+		else if (j->w->stamp[n] == j->sm && !kept(j, n))
+			before += (double)c.ops[i].cycles;
+	}
+	sim_cost_free(&c);
+	if (rec) {
+		rec->cycles_before = before;
+		rec->cycles_after = after;
+		rec->rejected = !(after < before);
+	}
+	return after < before ? ENG_RW_DONE : ENG_RW_REJECTED;
+}
+
+/* ---------------------------------------------------------------- commit */
+
+typedef struct labelled {
+	uint64_t label;
+	ir_nid n;
+} labelled;
+
+static int by_label(const void *a, const void *b)
+{
+	uint64_t x = ((const labelled *)a)->label, y = ((const labelled *)b)->label;
+	return x < y ? -1 : x > y;
+}
+
+/* Sorts nodes by their position in the graph order. */
+static bool sort_nodes(eng_rw *w, ir_nid *v, size_t n)
+{
+	labelled *t = malloc((n ? n : 1) * sizeof *t);
+	if (!t)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		t[i] = (labelled){w->label[v[i]], v[i]};
+	qsort(t, n, sizeof *t, by_label);
+	for (size_t i = 0; i < n; i++)
+		v[i] = t[i].n;
+	free(t);
+	return true;
+}
+
+static void move_region(rwjob *j)
+{
+	eng_rw *w = j->w;
+	if (!sort_nodes(w, w->tmp2, j->ns)) {
+		w->oom = true;
+		return;
+	}
+	for (uint32_t i = 0; i < j->ns; i++) {
+		ir_nid s = w->tmp2[i];
+		ir_node_move(j->g, s, j->anchor);
+		eng_rw_label_new(w, s);
+		if (w->hooks.touched)
+			w->hooks.touched(w->hooks.ctx, s);
+	}
+}
+
+/* Points the uses of old outside the match (and graph outputs) at nv. */
+static void rewire(rwjob *j, ir_val old, ir_val nv)
+{
+	ir_graph *g = j->g;
+	eng_rw *w = j->w;
+	for (uint32_t u = ir_first_use(g, old), next; u; u = next) {
+		next = ir_next_use(g, u);
+		ir_nid user = ir_use_at(g, u)->node;
+		if (w->stamp[user] == j->sm || user >= j->first_node)
+			continue;
+		ir_node_set_input(g, user, ir_use_operand_index(g, u), nv);
+		if (w->hooks.touched)
+			w->hooks.touched(w->hooks.ctx, user);
+	}
+	bool output = false;
+	for (size_t i = 0; i < ir_graph_noutputs(g); i++)
+		if (ir_graph_output_at(g, i) == old) {
+			ir_graph_set_output(g, i, nv);
+			output = true;
+		}
+	ir_value *o = ir_value_at(g, old), *n = ir_value_at(g, nv);
+	if (o->name && (is_fresh(j, nv) ? !n->name : output)) {
+		n->name = o->name;
+		o->name = 0;
+	}
+}
+
+static bool all_const(const ir_graph *g, ir_nid n)
+{
+	const ir_node *x = ir_node_at(g, n);
+	for (uint32_t i = 0; i < x->nin; i++) {
+		ir_val v = ir_node_input(g, n, i);
+		if (v && ir_value_at(g, v)->def_kind != IR_DEF_CONST)
+			return false;
+	}
+	return true;
+}
+
+static void commit(rwjob *j)
+{
+	eng_rw *w = j->w;
+	move_region(j);
+	for (int i = 0; i < j->r->noutputs; i++) {
+		const eng_output_map *om = &j->r->outputs[i];
+		ir_val old = eng_binding_value(j->b, om->pnode, om->presult);
+		if (old && j->outs[i] && old != j->outs[i])
+			rewire(j, old, j->outs[i]);
+	}
+	for (uint32_t i = 0; i < j->nm; i++) {
+		uint32_t nout = ir_node_at(j->g, w->tmp[i])->nout;
+		for (uint32_t k = 0; k < nout; k++)
+			eng_rw_queue(w, ir_node_output(j->g, w->tmp[i], k));
+	}
+	eng_rw_sweep(w);
+	for (int i = 0; i < j->r->nrnodes; i++) {
+		ir_nid n = j->rn[i];
+		if (ir_node_at(j->g, n)->dead)
+			continue;
+		for (uint32_t k = 0; k < ir_node_at(j->g, n)->nin; k++)
+			eng_rw_touch_value(w, ir_node_input(j->g, n, k));
+		if (!(all_const(j->g, n) && eng_fold_node(w, n)) && w->hooks.touched)
+			w->hooks.touched(w->hooks.ctx, n);
+	}
+	eng_rw_sweep(w);
+	for (int i = 0; i < j->r->nrnodes; i++) /* only the nodes that stay get a name */
+		if (!ir_node_at(j->g, j->rn[i])->dead)
+			name_node(j, j->rn[i], i);
+}
+
+/* Removes a rejected replacement again (without telling the driver). */
+static void discard(rwjob *j)
+{
+	eng_rw *w = j->w;
+	eng_hooks saved = w->hooks;
+	w->hooks = (eng_hooks){0};
+	for (int i = j->r->nrnodes - 1; i >= 0; i--)
+		if (j->rn[i])
+			eng_rw_remove_node(w, j->rn[i]);
+	for (int i = 0; i < j->r->noutputs; i++)
+		eng_rw_queue(w, j->outs[i]);
+	eng_rw_sweep(w);
+	w->hooks = saved;
+}
+
+/* ---------------------------------------------------------------- records */
+
+static char **names_of(const ir_graph *g, const ir_nid *v, size_t n, size_t *count)
+{
+	char **out = calloc(n ? n : 1, sizeof *out);
+	*count = 0;
+	for (size_t i = 0; out && i < n; i++) {
+		char lb[64];
+		if (!ir_node_at(g, v[i])->dead && (out[*count] = strdup(eng_node_label(g, v[i], lb, sizeof lb))))
+			(*count)++;
+	}
+	return out;
+}
+
+static void record_matched(rwjob *j, eng_rewrite *rec)
+{
+	rec->matched = names_of(j->g, j->w->tmp, j->nm, &rec->nmatched);
+}
+
+static void record_added(rwjob *j, eng_rewrite *rec)
+{
+	rec->added = names_of(j->g, j->rn, (size_t)j->r->nrnodes, &rec->nadded);
+}
+
+static bool verify(rwjob *j)
+{
+	ir_diags tmp;
+	ir_diags_init(&tmp);
+	bool ok = ir_verify(j->g, &tmp, j->w->file) == 0;
+	for (size_t i = 0; !ok && i < tmp.n; i++)
+		if (tmp.v[i].sev == IR_ERROR)
+			ir_error(j->w->d, j->w->file, tmp.v[i].line, tmp.v[i].col,
+				 "after rule '%s' at node '%s': %s", j->r->name, j->base, tmp.v[i].msg);
+	ir_diags_free(&tmp);
+	return ok;
+}
+
+static eng_rwstatus prepare(rwjob *j, eng_rewrite *rec)
+{
+	bool cycle;
+	if (!region(j, &cycle))
+		return cycle ? ENG_RW_REJECTED : ENG_RW_ERROR;
+	eng_rwstatus st = build(j);
+	if (st == ENG_RW_DONE)
+		st = infer(j);
+	for (int i = 0; st == ENG_RW_DONE && i < j->r->noutputs; i++)
+		st = check_output(j, i);
+	if (st == ENG_RW_DONE && j->r->when_cheaper)
+		st = cost_guard(j, rec);
+	return st;
+}
+
+eng_rwstatus eng_rw_apply(eng_rw *w, const eng_binding *b, eng_rewrite *rec)
+{
+	rwjob j = {.w = w, .g = w->g, .b = b, .r = b->rule};
+	j.first_node = (ir_nid)ir_nnodes_total(w->g) + 1;
+	j.first_val = (ir_val)ir_nvalues(w->g) + 1;
+	if (rec)
+		*rec = (eng_rewrite){.rule = j.r->name, .cycles_before = -1, .cycles_after = -1};
+	ir_nid rn[16] = {0};
+	ir_val outs[16] = {0};
+	j.rn = j.r->nrnodes <= 16 ? rn : calloc((size_t)j.r->nrnodes, sizeof *j.rn);
+	j.outs = j.r->noutputs <= 16 ? outs : calloc((size_t)j.r->noutputs, sizeof *j.outs);
+	bool ready = j.rn && j.outs && collect_match(&j);
+	if (ready && rec && j.r->when_cheaper) /* a rejected attempt is reported too */
+		record_matched(&j, rec);
+	eng_rwstatus st = ready ? prepare(&j, rec) : ENG_RW_ERROR;
+	if (st == ENG_RW_DONE) {
+		if (rec && !rec->matched)
+			record_matched(&j, rec);
+		commit(&j);
+		if (rec)
+			record_added(&j, rec);
+		if (w->verify_each && !verify(&j))
+			st = ENG_RW_ERROR;
+	} else if (j.rn && j.outs) {
+		discard(&j);
+	}
+	if (w->oom || ir_graph_oom(w->g))
+		st = ENG_RW_ERROR;
+	if (j.rn != rn)
+		free(j.rn);
+	if (j.outs != outs)
+		free(j.outs);
+	return st;
+}

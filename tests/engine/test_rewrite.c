@@ -1,0 +1,411 @@
+/* The rewriter: building replacements, rewiring, names, dead code,
+ * topological order (moving the region), cycle rejection, type checks,
+ * constant folding (in place) and the cost guard. */
+#include <math.h>
+
+#include "engtest.h"
+
+/* Runs g before and after applying yaml; outputs must agree within tol. */
+static void check_same_function(const char *yaml, const char *gir, double tol, size_t want_rewrites)
+{
+	eng_ruleset *rs = et_rules(yaml);
+	ir_graph *g = et_graph(gir);
+	sim_tensor *in, *before, *after;
+	size_t nin, nb, na;
+	et_run(g, 7, &in, &nin, &before, &nb);
+	eng_report rep;
+	ir_diags d;
+	ir_diags_init(&d);
+	cr_assert(et_apply(rs, g, &rep, &d));
+	cr_assert_eq(rep.iterations, want_rewrites);
+	cr_assert_eq(et_verify(g), 0);
+	sim_tensors_free(in, nin);
+	et_run(g, 7, &in, &nin, &after, &na);
+	cr_assert_eq(na, nb);
+	for (size_t i = 0; i < na; i++) {
+		sim_cmp c;
+		cr_assert(sim_compare(&after[i], &before[i], tol, &c), "output %zu: max rel %g", i, c.max_rel);
+	}
+	sim_tensors_free(in, nin);
+	sim_tensors_free(before, nb);
+	sim_tensors_free(after, na);
+	eng_report_free(&rep);
+	ir_diags_free(&d);
+	ir_graph_free(g);
+	eng_ruleset_free(rs);
+}
+
+static const char *add_relu =
+	"rules:\n"
+	"  - name: add_relu\n"
+	"    pattern: |\n"
+	"      a = Add($x, $y)\n"
+	"      r = Relu(a)\n"
+	"    replace: |\n"
+	"      r = graft::AddRelu($x, $y)\n";
+
+Test(rewrite, fusion_names_nodes_and_keeps_output_names)
+{
+	eng_ruleset *rs = et_rules(add_relu);
+	ir_graph *g = et_graph("graph @g(%x: f32[2,3], %y: f32[3]) -> (%out) {\n"
+			       "  %a = Add(%x, %y) @add\n"
+			       "  %out = Relu(%a) @relu\n"
+			       "}\n");
+	eng_report rep;
+	ir_diags d;
+	ir_diags_init(&d);
+	cr_assert(et_apply(rs, g, &rep, &d));
+	cr_assert_eq(ir_graph_nnodes(g), 1);
+	ir_nid n = et_node(g, "relu/add_relu");
+	cr_assert(n, "the new node is named after the root and the rule");
+	cr_assert_str_eq(ir_cstr(g, ir_node_at(g, n)->domain), "graft");
+	ir_val out = ir_graph_output_at(g, 0);
+	cr_assert_eq(out, ir_node_output(g, n, 0));
+	cr_assert_str_eq(ir_cstr(g, ir_value_at(g, out)->name), "out");
+	char ty[64];
+	ir_type_format(g, ir_value_at(g, out)->type, ty, sizeof ty);
+	cr_assert_str_eq(ty, "f32[2,3]", "inferred through Add: %s", ty);
+	cr_assert_eq(rep.n, 1);
+	cr_assert_str_eq(rep.v[0].rule, "add_relu");
+	cr_assert_eq(rep.v[0].nmatched, 2);
+	cr_assert_str_eq(rep.v[0].matched[0], "add");
+	cr_assert_str_eq(rep.v[0].added[0], "relu/add_relu");
+	cr_assert(ir_graph_opset(g, "graft") >= 1, "the graft domain is imported");
+	eng_report_free(&rep);
+	ir_diags_free(&d);
+	ir_graph_free(g);
+	eng_ruleset_free(rs);
+}
+
+Test(rewrite, fusion_keeps_the_function)
+{
+	check_same_function(add_relu,
+			    "graph @g(%x: f32[2,3], %y: f32[3]) -> (%o) {\n"
+			    "  %a = Add(%x, %y)\n"
+			    "  %r = Relu(%a)\n"
+			    "  %b = Add(%r, %x)\n"
+			    "  %o = Relu(%b)\n"
+			    "}\n",
+			    0, 2);
+}
+
+static const char *identity =
+	"rules:\n"
+	"  - name: identity_removal\n"
+	"    pattern: |\n"
+	"      y = Identity($x)\n"
+	"    replace: |\n"
+	"      y = $x\n";
+
+Test(rewrite, identity_removal_rewires_and_respects_outputs)
+{
+	eng_ruleset *rs = et_rules(identity);
+	/* i1 feeds a node; i2 is an output fed by a node (its input takes the
+	 * output's name); i3 is an output fed by a graph input (kept) */
+	ir_graph *g = et_graph("graph @g(%x: f32[4]) -> (%o2, %o3, %r) {\n"
+			       "  %a = Identity(%x) @i1\n"
+			       "  %r = Relu(%a)\n"
+			       "  %s = Sigmoid(%x)\n"
+			       "  %o2 = Identity(%s) @i2\n"
+			       "  %o3 = Identity(%x) @i3\n"
+			       "}\n");
+	eng_report rep;
+	ir_diags d;
+	ir_diags_init(&d);
+	cr_assert(et_apply(rs, g, &rep, &d));
+	cr_assert_eq(rep.iterations, 2);
+	cr_assert_eq(et_count(g, "Identity"), 1);
+	cr_assert(et_node(g, "i3"));
+	cr_assert_str_eq(ir_cstr(g, ir_value_at(g, ir_graph_output_at(g, 0))->name), "o2");
+	cr_assert_eq(ir_node_at(g, ir_value_at(g, ir_graph_output_at(g, 0))->node)->opcode, IR_OP_Sigmoid);
+	cr_assert_eq(ir_node_input(g, ir_value_at(g, et_value(g, "r"))->node, 0), et_value(g, "x"));
+	cr_assert_eq(et_verify(g), 0);
+	eng_report_free(&rep);
+	ir_diags_free(&d);
+	ir_graph_free(g);
+	eng_ruleset_free(rs);
+}
+
+Test(rewrite, users_between_matched_nodes_move_after_the_replacement)
+{
+	/* n uses a (replaced) but sits between a and b in the graph order */
+	const char *rules = "rules:\n"
+			    "  - name: swap\n"
+			    "    pattern: |\n"
+			    "      a = Relu($x)\n"
+			    "      b = Add(a, $z)\n"
+			    "    replace: |\n"
+			    "      a = Sigmoid($x)\n"
+			    "      b = Sub(a, $z)\n";
+	eng_ruleset *rs = et_rules(rules);
+	ir_graph *g = et_graph("graph @g(%x: f32[4], %z: f32[4]) -> (%n, %b) {\n"
+			       "  %a = Relu(%x)\n"
+			       "  %n = Neg(%a) @neg\n"
+			       "  %b = Add(%a, %z)\n"
+			       "}\n");
+	eng_report rep;
+	ir_diags d;
+	ir_diags_init(&d);
+	cr_assert(et_apply(rs, g, &rep, &d));
+	cr_assert_eq(rep.iterations, 1);
+	cr_assert_eq(et_verify(g), 0, "the order stays topological");
+	ir_val a = ir_node_input(g, et_node(g, "neg"), 0);
+	cr_assert_eq(ir_node_at(g, ir_value_at(g, a)->node)->opcode, IR_OP_Sigmoid);
+	eng_report_free(&rep);
+	ir_diags_free(&d);
+	ir_graph_free(g);
+	eng_ruleset_free(rs);
+}
+
+Test(rewrite, fusion_that_would_create_a_cycle_is_rejected)
+{
+	/* a -> s -> b leaves the match {a, b} and comes back */
+	const char *rules = "rules:\n"
+			    "  - name: fuse\n"
+			    "    allow_escape: true\n"
+			    "    pattern: |\n"
+			    "      a = Relu($x)\n"
+			    "      b = Add(a, $y)\n"
+			    "    replace: |\n"
+			    "      b = graft::AddRelu($x, $y)\n";
+	eng_ruleset *rs = et_rules(rules);
+	ir_graph *g = et_graph("graph @g(%x: f32[4]) -> (%b) {\n"
+			       "  %a = Relu(%x)\n"
+			       "  %s = Sigmoid(%a)\n"
+			       "  %b = Add(%a, %s)\n"
+			       "}\n");
+	eng_report rep;
+	ir_diags d;
+	ir_diags_init(&d);
+	cr_assert(et_apply(rs, g, &rep, &d));
+	cr_assert_eq(rep.iterations, 0);
+	cr_assert_eq(ir_graph_nnodes(g), 3);
+	cr_assert_eq(et_count(g, "AddRelu"), 0);
+	cr_assert_eq(et_verify(g), 0);
+	eng_report_free(&rep);
+	ir_diags_free(&d);
+	ir_graph_free(g);
+	eng_ruleset_free(rs);
+}
+
+Test(rewrite, replacement_that_changes_a_type_is_rejected)
+{
+	const char *rules = "rules:\n"
+			    "  - name: bad\n"
+			    "    pattern: |\n"
+			    "      r = Relu($x)\n"
+			    "    replace: |\n"
+			    "      r = ReduceSum($x) {keepdims = 0}\n";
+	eng_ruleset *rs = et_rules(rules);
+	ir_graph *g = et_graph("graph @g(%x: f32[2,4]) -> (%r) {\n  %r = Relu(%x)\n}\n");
+	eng_report rep;
+	ir_diags d;
+	ir_diags_init(&d);
+	cr_assert(et_apply(rs, g, &rep, &d));
+	cr_assert_eq(rep.iterations, 0);
+	cr_assert(ir_diags_contains(&d, "changes a type"));
+	cr_assert_eq(et_count(g, "Relu"), 1);
+	cr_assert_eq(et_count(g, "ReduceSum"), 0, "the rejected replacement is removed");
+	cr_assert_eq(et_verify(g), 0);
+	eng_report_free(&rep);
+	ir_diags_free(&d);
+	ir_graph_free(g);
+	eng_ruleset_free(rs);
+}
+
+static const char *bn_fold =
+	"rules:\n"
+	"  - name: conv_bn_fold\n"
+	"    pattern: |\n"
+	"      c = Conv($x, $w, $b?)\n"
+	"      bn = BatchNormalization(c, $scale, $bias, $mean, $var)\n"
+	"    where:\n"
+	"      - is_const($w) && is_const($scale) && is_const($bias) && is_const($mean) && is_const($var)\n"
+	"      - $b == none || is_const($b)\n"
+	"    replace: |\n"
+	"      k = Div($scale, Sqrt(Add($var, fill([], attr(bn, \"epsilon\")))))\n"
+	"      w2 = Mul($w, Reshape(k, const([-1, 1, 1, 1])))\n"
+	"      b2 = Add(Mul(Sub($b ?? fill(shape($mean), 0.0), $mean), k), $bias)\n"
+	"      bn = Conv($x, w2, b2) {...c}\n";
+
+/* A Conv with bias and a BatchNormalization, with varied constants. */
+static char *conv_bn(void)
+{
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&text, &n);
+	fprintf(f, "graph @g(%%x: f32[1,3,6,6]) -> (%%y) {\n  %%w = const f32[4,3,3,3] [");
+	for (int i = 0; i < 108; i++)
+		fprintf(f, "%s%.4f", i ? ", " : "", sin(i * 0.7) * 0.5);
+	fprintf(f, "]\n"
+		   "  %%b = const f32[4] [0.5, -0.25, 0.125, 1.0]\n"
+		   "  %%scale = const f32[4] [1.5, 0.5, 2.0, 0.75]\n"
+		   "  %%bias = const f32[4] [0.1, 0.2, -0.3, 0.4]\n"
+		   "  %%mean = const f32[4] [0.05, -0.1, 0.2, 0.0]\n"
+		   "  %%var = const f32[4] [1.2, 0.8, 0.5, 2.0]\n"
+		   "  %%c = Conv(%%x, %%w, %%b) {pads=[1, 1, 1, 1]}\n"
+		   "  %%y = BatchNormalization(%%c, %%scale, %%bias, %%mean, %%var) {epsilon=0.001}\n"
+		   "}\n");
+	fclose(f);
+	return text;
+}
+
+Test(rewrite, conv_bn_fold_keeps_the_function)
+{
+	char *gir = conv_bn();
+	check_same_function(bn_fold, gir, 1e-5, 1);
+	free(gir);
+}
+
+Test(rewrite, conv_bn_fold_folds_in_place_and_removes_dead_constants)
+{
+	eng_ruleset *rs = et_rules(bn_fold);
+	char *gir = conv_bn();
+	ir_graph *g = et_graph(gir);
+	free(gir);
+	ir_val w = et_value(g, "w");
+	const void *wdata = ir_tensor_at(g, ir_value_at(g, w)->tensor)->data;
+	eng_report rep;
+	ir_diags d;
+	ir_diags_init(&d);
+	cr_assert(et_apply(rs, g, &rep, &d));
+	cr_assert_eq(ir_graph_nnodes(g), 1, "only the folded Conv is left");
+	ir_nid conv = ir_graph_first(g);
+	cr_assert_eq(ir_node_at(g, conv)->opcode, IR_OP_Conv);
+	ir_val w2 = ir_node_input(g, conv, 1);
+	cr_assert_eq(w2, w, "the weights were rewritten in their own constant");
+	cr_assert_eq(ir_tensor_at(g, ir_value_at(g, w2)->tensor)->data, wdata);
+	cr_assert_eq(ir_graph_nconsts(g), 2, "weights and the new bias; the BatchNorm constants are gone");
+	cr_assert(rep.folded >= 6, "k, its parts, w2 and b2 folded: %zu", rep.folded);
+	int64_t pads[4];
+	cr_assert_eq(ir_attr_ints_get(g, conv, "pads", pads, 4), 4, "...c copied the attributes");
+	eng_report_free(&rep);
+	ir_diags_free(&d);
+	ir_graph_free(g);
+	eng_ruleset_free(rs);
+}
+
+Test(rewrite, fold_constants_evaluates_constant_subgraphs)
+{
+	ir_graph *g = et_graph("graph @g(%x: f32[3]) -> (%y) {\n"
+			       "  %a = const f32[3] [1.0, 2.0, 3.0]\n"
+			       "  %b = const f32[3] [0.5, 0.5, 0.5]\n"
+			       "  %s = Add(%a, %b)\n"
+			       "  %m = Mul(%s, %s)\n"
+			       "  %y = Add(%x, %m)\n"
+			       "}\n");
+	ir_diags d;
+	ir_diags_init(&d);
+	cr_assert_eq(eng_fold_constants(g, &d), 2);
+	cr_assert_eq(ir_graph_nnodes(g), 1);
+	ir_val m = ir_node_input(g, ir_graph_first(g), 1);
+	cr_assert_eq(ir_value_at(g, m)->def_kind, IR_DEF_CONST);
+	const float *v = ir_tensor_at(g, ir_value_at(g, m)->tensor)->data;
+	cr_assert_float_eq(v[0], 2.25f, 1e-6);
+	cr_assert_float_eq(v[2], 12.25f, 1e-6);
+	cr_assert_eq(ir_graph_nconsts(g), 1, "the operands that lost their last use are removed");
+	cr_assert_eq(et_verify(g), 0);
+	ir_diags_free(&d);
+	ir_graph_free(g);
+}
+
+Test(rewrite, dead_producers_are_removed)
+{
+	const char *rules = "rules:\n"
+			    "  - name: clip_to_relu\n"
+			    "    pattern: |\n"
+			    "      r = Clip($x, $lo, $hi)\n"
+			    "    where: is_const($lo) && value($lo) == 0\n"
+			    "    replace: |\n"
+			    "      r = Relu($x)\n";
+	eng_ruleset *rs = et_rules(rules);
+	ir_graph *g = et_graph("graph @g(%x: f32[4]) -> (%r) {\n"
+			       "  %lo = Constant() {value=f32[] [0.0]}\n"
+			       "  %hi = Constant() {value=f32[] [1e9]}\n"
+			       "  %r = Clip(%x, %lo, %hi)\n"
+			       "}\n");
+	eng_report rep;
+	ir_diags d;
+	ir_diags_init(&d);
+	cr_assert(et_apply(rs, g, &rep, &d));
+	cr_assert_eq(ir_graph_nnodes(g), 1, "the Constant nodes died with the Clip");
+	cr_assert_eq(et_count(g, "Relu"), 1);
+	eng_report_free(&rep);
+	ir_diags_free(&d);
+	ir_graph_free(g);
+	eng_ruleset_free(rs);
+}
+
+static const char *conv_relu_gir = "graph @g(%x: f32[1,16,28,28]) -> (%r) {\n"
+				   "  %w = const f32[16,16,3,3] data[0:9216]\n"
+				   "  %c = Conv(%x, %w) {pads=[1, 1, 1, 1]}\n"
+				   "  %r = Relu(%c)\n"
+				   "}\n";
+
+static eng_report guarded(const char *rules, ir_graph **gp)
+{
+	eng_ruleset *rs = et_rules(rules);
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&text, &n);
+	fprintf(f, "graft 1\n%s", conv_relu_gir);
+	fclose(f);
+	float *side = calloc(9216, sizeof *side);
+	ir_diags d;
+	ir_diags_init(&d);
+	ir_graph *g = ir_parse(text, n, "test.gir", side, 9216 * sizeof *side, &d);
+	free(side);
+	cr_assert(g);
+	ir_infer(g, &d, "test.gir");
+	eng_report rep;
+	cr_assert(et_apply(rs, g, &rep, &d));
+	free(text);
+	ir_diags_free(&d);
+	eng_ruleset_free(rs);
+	*gp = g;
+	return rep;
+}
+
+Test(rewrite, cost_guard_keeps_a_cheaper_fusion)
+{
+	ir_graph *g;
+	eng_report rep = guarded("rules:\n"
+				 "  - name: conv_relu\n"
+				 "    when: cheaper\n"
+				 "    pattern: |\n"
+				 "      c = Conv($x, $w)\n"
+				 "      r = Relu(c)\n"
+				 "    replace: |\n"
+				 "      r = graft::FusedConv($x, $w) {...c, activation = \"Relu\"}\n",
+				 &g);
+	cr_assert_eq(rep.iterations, 1);
+	cr_assert_eq(rep.n, 1);
+	cr_assert(rep.v[0].cycles_before > rep.v[0].cycles_after && rep.v[0].cycles_after > 0,
+		  "%g -> %g", rep.v[0].cycles_before, rep.v[0].cycles_after);
+	cr_assert_not(rep.v[0].rejected);
+	cr_assert_eq(et_count(g, "FusedConv"), 1);
+	eng_report_free(&rep);
+	ir_graph_free(g);
+}
+
+Test(rewrite, cost_guard_rejects_a_costlier_rewrite)
+{
+	ir_graph *g;
+	eng_report rep = guarded("rules:\n"
+				 "  - name: unfuse\n"
+				 "    when: cheaper\n"
+				 "    pattern: |\n"
+				 "      r = Relu($x)\n"
+				 "    replace: |\n"
+				 "      r = Relu(Relu($x))\n",
+				 &g);
+	cr_assert_eq(rep.iterations, 0);
+	cr_assert_eq(rep.n, 1, "the rejected attempt is reported");
+	cr_assert(rep.v[0].rejected);
+	cr_assert(rep.v[0].cycles_after >= rep.v[0].cycles_before);
+	cr_assert_eq(rep.v[0].nmatched, 1, "the rejected attempt names the node it matched");
+	cr_assert_eq(et_count(g, "Relu"), 1);
+	cr_assert_eq(et_verify(g), 0);
+	eng_report_free(&rep);
+	ir_graph_free(g);
+}
