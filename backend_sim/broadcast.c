@@ -42,6 +42,12 @@ static void merge_dims(sim_bcast *b)
 {
 	int w = b->rank - 1;
 	for (int j = b->rank - 2; j >= 0; j--) {
+		if (b->dims[w] == 1) { /* a run of size-1 dims: dim j takes its place */
+			b->dims[w] = b->dims[j];
+			for (int i = 0; i < b->n; i++)
+				b->strides[i][w] = b->strides[i][j];
+			continue;
+		}
 		if (b->dims[j] == 1 || mergeable(b, j, w)) {
 			/* a size-1 dim contributes nothing to any offset */
 			b->dims[w] *= b->dims[j];

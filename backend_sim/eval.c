@@ -77,10 +77,12 @@ sim_status sim_fail(sim_kctx *k, sim_status st, const char *fmt, ...)
 	va_end(ap);
 	const ir_node *x = ir_node_at(k->g, k->node);
 	const char *name = ir_cstr(k->g, x->name);
+	int line, col;
+	ir_node_loc(k->g, k->node, &line, &col);
 	if (name[0])
-		ir_error(k->d, k->file, 0, 0, "node '%s' (%s): %s", name, ir_cstr(k->g, x->op), msg);
+		ir_error(k->d, k->file, line, col, "node '%s' (%s): %s", name, ir_cstr(k->g, x->op), msg);
 	else
-		ir_error(k->d, k->file, 0, 0, "node #%u (%s): %s", (unsigned)k->node,
+		ir_error(k->d, k->file, line, col, "node #%u (%s): %s", (unsigned)k->node,
 			 ir_cstr(k->g, x->op), msg);
 	k->status = st;
 	return st;
@@ -180,6 +182,76 @@ sim_status sim_out_alloc_raw(sim_kctx *k, uint32_t i, ir_dtype dt, int rank, con
 	return st;
 }
 
+void *sim_scratch_get(sim_kctx *k, size_t bytes)
+{
+	sim_scratch *s = k->scratch;
+	bytes = bytes ? bytes : 1;
+	if (!s)
+		return malloc(bytes);
+	if (s->cap < bytes) {
+		free(s->data);
+		s->data = malloc(bytes);
+		s->cap = s->data ? bytes : 0;
+	}
+	return s->data;
+}
+
+void sim_scratch_put(sim_kctx *k, void *p)
+{
+	if (!k->scratch)
+		free(p);
+}
+
+/* Result 0 of dtype dt and dims over data (owned or a view). */
+static sim_status out_adopt(sim_kctx *k, ir_dtype dt, int rank, const int64_t *dims, void *data, bool owned)
+{
+	sim_status st = out_check(k, 0, dt, rank, dims);
+	if (st != SIM_OK)
+		return st;
+	sim_tensor *y = &k->out[0];
+	memset(y, 0, sizeof *y);
+	y->dtype = dt;
+	y->rank = rank;
+	memcpy(y->dims, dims, (size_t)rank * sizeof *dims);
+	y->data = data;
+	y->owned = owned;
+	return SIM_OK;
+}
+
+/* True when operand i's buffer is also an operand outside mask. */
+static bool shared_outside(const sim_kctx *k, uint32_t i, uint32_t mask)
+{
+	for (uint32_t j = 0; j < k->nin; j++)
+		if (k->in[j] && k->in[j]->data == k->in[i]->data && (j >= 32 || !(mask >> j & 1)))
+			return true;
+	return false;
+}
+
+sim_status sim_out_inplace(sim_kctx *k, uint32_t mask, ir_dtype dt, int rank, const int64_t *dims)
+{
+	size_t bytes;
+	bool sized = rank >= 0 && rank <= IR_MAX_RANK && sim_dims_bytes(dims, rank, ir_dtype_size(dt), &bytes);
+	for (uint32_t i = 0; sized && k->hand && i < k->nin && i < 32; i++) {
+		const sim_tensor *x = k->in[i];
+		bool fits = x && x->dtype == dt && sim_nbytes(x) == bytes;
+		if ((mask >> i & 1) && k->hand[i] == SIM_HAND_GIVE && fits && !shared_outside(k, i, mask))
+			return out_adopt(k, dt, rank, dims, x->data, true);
+	}
+	return sim_out_alloc_raw(k, 0, dt, rank, dims);
+}
+
+sim_status sim_out_alias(sim_kctx *k, uint32_t i, int rank, const int64_t *dims)
+{
+	const sim_tensor *x = k->in[i];
+	sim_hand h = k->hand ? (sim_hand)k->hand[i] : SIM_HAND_NONE;
+	if (h != SIM_HAND_NONE)
+		return out_adopt(k, x->dtype, rank, dims, x->data, h == SIM_HAND_GIVE);
+	sim_status st = sim_out_alloc_raw(k, 0, x->dtype, rank, dims);
+	if (st == SIM_OK)
+		memcpy(k->out[0].data, x->data, sim_nbytes(x));
+	return st;
+}
+
 /* ---------------------------------------------------------------- precision handling */
 
 static bool is_half(ir_dtype t)
@@ -276,8 +348,11 @@ static sim_status run_kernel(sim_kctx *k, const kentry *e, const sim_tensor *con
 	ir_dtype half = IR_UNDEF;
 	sim_status st = SIM_OK;
 	uint32_t i = 0;
-	for (; i < k->nin && st == SIM_OK; i++)
+	for (; i < k->nin && st == SIM_OK; i++) {
 		st = prepare_operand(k, e->flags, in[i], &tmp[i], &use[i], &half);
+		if (use[i] != in[i] || k->mode != SIM_FP32)
+			k->hand = NULL; /* results must not share buffers that change after the kernel */
+	}
 	if (st == SIM_OK) {
 		k->in = use;
 		st = e->fn(k);
@@ -301,13 +376,31 @@ static int64_t graph_opset(const ir_graph *g)
 	return v < 0 ? 13 : v;
 }
 
+/* Frees the results of a failed node, except buffers that are an operand's. */
+static void drop_results(const sim_kctx *k, const sim_tensor *const *in)
+{
+	for (uint32_t i = 0; i < k->nout; i++) {
+		for (uint32_t j = 0; j < k->nin && k->out[i].data; j++)
+			if (in[j] && in[j]->data == k->out[i].data)
+				k->out[i].owned = false;
+		sim_tensor_free(&k->out[i]);
+	}
+}
+
 sim_status sim_eval_node(const ir_graph *g, ir_nid n, const sim_opts *o, const sim_tensor *const *in,
 			 uint32_t nin, sim_tensor *out, uint32_t nout, ir_diags *d)
+{
+	return sim_eval_node_hand(g, n, o, in, nin, NULL, out, nout, d);
+}
+
+sim_status sim_eval_node_hand(const ir_graph *g, ir_nid n, const sim_opts *o, const sim_tensor *const *in,
+			      uint32_t nin, const sim_lend *lend, sim_tensor *out, uint32_t nout, ir_diags *d)
 {
 	const ir_node *x = ir_node_at(g, n);
 	sim_kctx k = {
 		.g = g, .node = n, .opset = graph_opset(g), .mode = o ? o->mode : SIM_FP32,
 		.file = o ? o->file : NULL, .in = in, .nin = nin, .out = out, .nout = nout, .d = d,
+		.hand = lend ? lend->hand : NULL, .scratch = lend ? lend->scratch : NULL,
 	};
 	for (uint32_t i = 0; i < nout; i++)
 		memset(&out[i], 0, sizeof out[i]);
@@ -320,7 +413,6 @@ sim_status sim_eval_node(const ir_graph *g, ir_nid n, const sim_opts *o, const s
 				(unsigned)nin, (unsigned)nout, (unsigned)x->nin, (unsigned)x->nout);
 	sim_status st = run_kernel(&k, e, in);
 	if (st != SIM_OK)
-		for (uint32_t i = 0; i < nout; i++)
-			sim_tensor_free(&out[i]);
+		drop_results(&k, in);
 	return st;
 }

@@ -1,6 +1,8 @@
 /* Whole-graph execution: binds inputs and constants to values, runs the
  * nodes in graph order through sim_eval_node, frees each intermediate after
- * its last use, and hands back the graph outputs. */
+ * its last use, and hands back the graph outputs.  In fp32 mode a node may
+ * take over the buffer of an operand that dies with it (elementwise ops
+ * compute in place, reshapes move) or view a constant instead of copying. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +18,7 @@ typedef struct run_state {
 	bool *keep;       /* graph outputs */
 	sim_stats stats;
 	size_t live;      /* bytes of owned tensors in slots */
+	sim_scratch scratch;
 } run_state;
 
 static const char *file_of(const run_state *s)
@@ -60,7 +63,8 @@ static void slot_set(run_state *s, ir_val v, const sim_tensor *t)
 {
 	slot_free(s, v);
 	s->slot[v] = *t;
-	s->live += sim_nbytes(t);
+	if (t->owned)
+		s->live += sim_nbytes(t);
 	if (s->live > s->stats.peak_bytes)
 		s->stats.peak_bytes = s->live;
 }
@@ -145,6 +149,41 @@ static sim_status bind_inputs(run_state *s, const sim_tensor *in, size_t nin)
 	return SIM_OK;
 }
 
+/* ---------------------------------------------------------------- buffer hand-offs */
+
+/* What node n may do with operand i's buffer (sim_hand): take over an
+ * owned intermediate that dies here, or view a constant or bound input
+ * (they outlive the run, and views are never written). */
+static uint8_t hand_of(const run_state *s, ir_nid n, uint32_t i)
+{
+	const ir_node *x = ir_node_at(s->g, n);
+	ir_val v = ir_node_input(s->g, n, i);
+	if (!v)
+		return SIM_HAND_NONE;
+	if (!s->slot[v].owned)
+		return SIM_HAND_LEND;
+	uint32_t here = 0;
+	for (uint32_t j = 0; j < x->nin; j++)
+		here += ir_node_input(s->g, n, j) == v;
+	return !s->keep[v] && s->uses[v] == here ? SIM_HAND_GIVE : SIM_HAND_NONE;
+}
+
+/* A result that took over an operand's buffer owns it now: the operand's
+ * slot lets go of it (and it is counted once, with the result). */
+static void settle_hands(run_state *s, ir_nid n, const sim_tensor *out, uint32_t nout)
+{
+	const ir_node *x = ir_node_at(s->g, n);
+	for (uint32_t i = 0; i < nout; i++) {
+		for (uint32_t j = 0; j < x->nin && out[i].owned; j++) {
+			sim_tensor *t = &s->slot[ir_node_input(s->g, n, j)];
+			if (t->owned && t->data == out[i].data) {
+				s->live -= sim_nbytes(t);
+				t->owned = false;
+			}
+		}
+	}
+}
+
 /* ---------------------------------------------------------------- nodes */
 
 static void count_uses(run_state *s)
@@ -179,7 +218,7 @@ static sim_status store_results(run_state *s, ir_nid n, sim_tensor *out, uint32_
 	return st;
 }
 
-static sim_status run_node(run_state *s, ir_nid n, const sim_tensor **in, sim_tensor *out)
+static sim_status run_node(run_state *s, ir_nid n, const sim_tensor **in, uint8_t *hand, sim_tensor *out)
 {
 	const ir_node *x = ir_node_at(s->g, n);
 	uint32_t nin = x->nin, nout = x->nout;
@@ -188,10 +227,13 @@ static sim_status run_node(run_state *s, ir_nid n, const sim_tensor **in, sim_te
 		in[i] = v ? fetch(s, v) : NULL;
 		if (v && !in[i])
 			return SIM_EINVAL;
+		hand[i] = hand_of(s, n, i);
 	}
-	sim_status st = sim_eval_node(s->g, n, s->o, in, nin, out, nout, s->d);
+	sim_lend lend = {hand, &s->scratch};
+	sim_status st = sim_eval_node_hand(s->g, n, s->o, in, nin, &lend, out, nout, s->d);
 	if (st != SIM_OK)
 		return st;
+	settle_hands(s, n, out, nout);
 	s->stats.nodes++;
 	st = store_results(s, n, out, nout);
 	for (uint32_t i = 0; i < nin; i++)
@@ -208,13 +250,15 @@ static sim_status run_nodes(run_state *s)
 		maxout = x->nout > maxout ? x->nout : maxout;
 	}
 	const sim_tensor **in = calloc(maxin, sizeof *in);
+	uint8_t *hand = calloc(maxin, sizeof *hand);
 	sim_tensor *out = calloc(maxout, sizeof *out);
-	sim_status st = in && out ? SIM_OK : SIM_ENOMEM;
+	sim_status st = in && hand && out ? SIM_OK : SIM_ENOMEM;
 	if (st == SIM_ENOMEM)
 		ir_error(s->d, file_of(s), 0, 0, "out of memory");
 	for (ir_nid n = ir_graph_first(s->g); n && st == SIM_OK; n = ir_node_at(s->g, n)->next)
-		st = run_node(s, n, in, out);
+		st = run_node(s, n, in, hand, out);
 	free(in);
+	free(hand);
 	free(out);
 	return st;
 }
@@ -266,7 +310,7 @@ sim_status sim_run_stats(const ir_graph *g, const sim_opts *o, const sim_tensor 
 {
 	*outputs = NULL;
 	*nout = 0;
-	run_state s = {g, o, d, ir_nvalues(g), NULL, NULL, NULL, {0, 0}, 0};
+	run_state s = {g, o, d, ir_nvalues(g), NULL, NULL, NULL, {0, 0}, 0, {NULL, 0}};
 	s.slot = calloc(s.nv + 1, sizeof *s.slot);
 	s.uses = calloc(s.nv + 1, sizeof *s.uses);
 	s.keep = calloc(s.nv + 1, sizeof *s.keep);
@@ -288,5 +332,6 @@ sim_status sim_run_stats(const ir_graph *g, const sim_opts *o, const sim_tensor 
 	free(s.slot);
 	free(s.uses);
 	free(s.keep);
+	free(s.scratch.data);
 	return st;
 }

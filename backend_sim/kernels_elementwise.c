@@ -100,7 +100,7 @@ sim_status sim_k_unary(sim_kctx *k)
 		       (op == IR_OP_Neg && c == SIM_CLASS_SIGNED);
 	if (c != SIM_CLASS_FLOAT && !on_ints)
 		return sim_bad_dtype(k, x);
-	sim_status st = sim_out_alloc_raw(k, 0, x->dtype, x->rank, x->dims);
+	sim_status st = sim_out_inplace(k, 1, x->dtype, x->rank, x->dims);
 	if (st != SIM_OK)
 		return st;
 	size_t n = sim_numel(x);
@@ -149,7 +149,7 @@ sim_status sim_k_clip(sim_kctx *k)
 	if (st == SIM_OK)
 		st = clip_bound(k, 2, "max", sim_dtype_highest(x->dtype), &hi);
 	if (st == SIM_OK)
-		st = sim_out_alloc_raw(k, 0, x->dtype, x->rank, x->dims);
+		st = sim_out_inplace(k, 1, x->dtype, x->rank, x->dims);
 	if (st != SIM_OK)
 		return st;
 	size_t n = sim_numel(x);
@@ -177,13 +177,12 @@ typedef struct binary_args {
 	sim_class c;
 } binary_args;
 
-static void row_f32(void *ctx, size_t out, const size_t *in, const int64_t *step, int64_t cnt)
+/* y[i] = a[i * sa] op b[i * sb], i < cnt.  Inlined into row_f32 with
+ * constant strides for the common layouts so those loops vectorize. */
+static inline void arith_f32(uint16_t op, const float *a, int64_t sa, const float *b, int64_t sb, float *y,
+			     int64_t cnt)
 {
-	const binary_args *p = ctx;
-	const float *a = (const float *)p->a->data + in[0], *b = (const float *)p->b->data + in[1];
-	float *y = (float *)p->y->data + out;
-	int64_t sa = step[0], sb = step[1];
-	switch (p->op) {
+	switch (op) {
 	case IR_OP_Add:
 		for (int64_t i = 0; i < cnt; i++)
 			y[i] = a[i * sa] + b[i * sb];
@@ -204,6 +203,27 @@ static void row_f32(void *ctx, size_t out, const size_t *in, const int64_t *step
 		for (int64_t i = 0; i < cnt; i++)
 			y[i] = (float)pow(a[i * sa], b[i * sb]);
 		break;
+	}
+}
+
+static void row_f32(void *ctx, size_t out, const size_t *in, const int64_t *step, int64_t cnt)
+{
+	const binary_args *p = ctx;
+	const float *a = (const float *)p->a->data + in[0], *b = (const float *)p->b->data + in[1];
+	float *y = (float *)p->y->data + out;
+	int64_t sa = step[0], sb = step[1];
+	if (p->op == IR_OP_Pow && sb == 0 && b[0] == 2) {
+		/* a float's square is exact in double, so pow rounds it as float multiplication does */
+		for (int64_t i = 0; i < cnt; i++)
+			y[i] = a[i * sa] * a[i * sa];
+	} else if (sa == 1 && sb == 1) {
+		arith_f32(p->op, a, 1, b, 1, y, cnt);
+	} else if (sa == 1 && sb == 0) {
+		arith_f32(p->op, a, 1, b, 0, y, cnt);
+	} else if (sa == 0 && sb == 1) {
+		arith_f32(p->op, a, 0, b, 1, y, cnt);
+	} else {
+		arith_f32(p->op, a, sa, b, sb, y, cnt);
 	}
 }
 
@@ -266,8 +286,10 @@ static void row_generic(void *ctx, size_t out, const size_t *in, const int64_t *
 		binary_elem(ctx, out + (size_t)i, in[0] + (size_t)(i * step[0]), in[1] + (size_t)(i * step[1]));
 }
 
-/* Broadcasts operands 0..n-1 into result 0 of dtype dt. */
-static sim_status bcast_out(sim_kctx *k, const sim_tensor *const *ops, int n, ir_dtype dt, sim_bcast *b)
+/* Broadcasts operands 0..n-1 into result 0 of dtype dt, which may take
+ * over the buffer of an operand in reuse (see sim_out_inplace). */
+static sim_status bcast_out(sim_kctx *k, const sim_tensor *const *ops, int n, ir_dtype dt, uint32_t reuse,
+			    sim_bcast *b)
 {
 	int64_t dims[IR_MAX_RANK];
 	int rank;
@@ -277,7 +299,7 @@ static sim_status bcast_out(sim_kctx *k, const sim_tensor *const *ops, int n, ir
 		sim_tensor_format(ops[n - 1], s1, sizeof s1);
 		return sim_fail(k, SIM_EINVAL, "shapes %s and %s do not broadcast", s0, s1);
 	}
-	sim_status st = sim_out_alloc_raw(k, 0, dt, rank, dims);
+	sim_status st = sim_out_inplace(k, reuse, dt, rank, dims);
 	if (st == SIM_OK)
 		sim_bcast_init(b, ops, n, dims, rank);
 	return st;
@@ -298,7 +320,7 @@ sim_status sim_k_binary(sim_kctx *k)
 		return sim_fail(k, SIM_EINVAL, "operand types %s and %s differ",
 				ir_dtype_name(ops[0]->dtype), ir_dtype_name(ops[1]->dtype));
 	sim_bcast b;
-	sim_status st = bcast_out(k, ops, 2, ops[0]->dtype, &b);
+	sim_status st = bcast_out(k, ops, 2, ops[0]->dtype, 3, &b);
 	if (st != SIM_OK)
 		return st;
 	p.y = &k->out[0];
@@ -334,7 +356,7 @@ sim_status sim_k_equal(sim_kctx *k)
 		return sim_fail(k, SIM_EINVAL, "operand types %s and %s differ",
 				ir_dtype_name(ops[0]->dtype), ir_dtype_name(ops[1]->dtype));
 	sim_bcast b;
-	sim_status st = bcast_out(k, ops, 2, IR_BOOL, &b);
+	sim_status st = bcast_out(k, ops, 2, IR_BOOL, 0, &b);
 	if (st != SIM_OK)
 		return st;
 	p.y = &k->out[0];
@@ -374,7 +396,7 @@ sim_status sim_k_where(sim_kctx *k)
 		return sim_fail(k, SIM_EINVAL, "operand types %s and %s differ",
 				ir_dtype_name(ops[1]->dtype), ir_dtype_name(ops[2]->dtype));
 	sim_bcast b;
-	sim_status st = bcast_out(k, ops, 3, ops[1]->dtype, &b);
+	sim_status st = bcast_out(k, ops, 3, ops[1]->dtype, 0, &b);
 	if (st != SIM_OK)
 		return st;
 	where_args p = {ops[0]->data, ops[1]->data, ops[2]->data, k->out[0].data,

@@ -1,11 +1,74 @@
 /* MatMul (numpy semantics: batch broadcasting, 1-D operands) and Gemm
  * (transA/transB, alpha, beta, C broadcast to the result), on cblas_sgemm
- * for f32 and exact wrapping integer loops for the integer types. */
+ * (cblas_sgemv for one row or column) for f32 and exact wrapping integer
+ * loops for the integer types. */
 #include <cblas.h>
 #include <limits.h>
 #include <string.h>
 
 #include "sim_internal.h"
+
+/* OpenBLAS runs a product of at most this many multiply-adds (m n k) on
+ * the calling thread (its interface/gemm.c: 65536 times
+ * GEMM_MULTITHREAD_THRESHOLD, 4 by default) and wakes its thread pool for
+ * larger ones. */
+#define BLAS_ONE_THREAD_MACS 262144.0
+/* Products up to this size run as bands of at most BLAS_ONE_THREAD_MACS:
+ * for them, waking threads costs more than it saves (much more when the
+ * machine is busy).  Each element is still one dot product over k; only
+ * OpenBLAS's choice of kernel for the smaller size can change its rounding. */
+#define SMALL_GEMM_MACS (4 * BLAS_ONE_THREAD_MACS)
+
+/* cblas_sgemm, row-major.  requires: the dimensions fit int. */
+static void sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t kk, float alpha, const float *a, int64_t lda,
+		  const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+{
+	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+		    (int)m, (int)n, (int)kk, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+}
+
+/* sgemm in bands of rows or columns of at most BLAS_ONE_THREAD_MACS
+ * multiply-adds when the product is small (SMALL_GEMM_MACS), else in one
+ * call.  requires: the dimensions fit int, m, n, kk > 0. */
+static void banded_product(bool ta, bool tb, int64_t m, int64_t n, int64_t kk, float alpha, const float *a,
+			   int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+{
+	bool small = (double)m * (double)n * (double)kk <= SMALL_GEMM_MACS;
+	int64_t rows = small ? (int64_t)(BLAS_ONE_THREAD_MACS / (double)(n * kk)) : 0;
+	int64_t cols = small ? (int64_t)(BLAS_ONE_THREAD_MACS / (double)(m * kk)) : 0;
+	if (rows >= 1 && rows < m) { /* rows of op(a) and c */
+		for (int64_t i = 0; i < m; i += rows)
+			sgemm(ta, tb, i + rows < m ? rows : m - i, n, kk, alpha, ta ? a + i : a + i * lda, lda, b,
+			      ldb, beta, c + i * ldc, ldc);
+	} else if (cols >= 1 && cols < n) { /* columns of op(b) and c */
+		for (int64_t j = 0; j < n; j += cols)
+			sgemm(ta, tb, m, j + cols < n ? cols : n - j, kk, alpha, a, lda, tb ? b + j * ldb : b + j,
+			      ldb, beta, c + j, ldc);
+	} else {
+		sgemm(ta, tb, m, n, kk, alpha, a, lda, b, ldb, beta, c, ldc);
+	}
+}
+
+/* sim_sgemm when m or n is 1, through cblas_sgemv.  requires: the
+ * dimensions fit int, m, n, kk > 0. */
+static void vector_product(bool ta, bool tb, int64_t m, int64_t n, int64_t kk, float alpha, const float *a,
+			   int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+{
+	if (beta == 0) /* c may be uninitialized: never scale it */
+		for (int64_t i = 0; i < m; i++)
+			for (int64_t j = 0; j < n; j++)
+				c[i * ldc + j] = 0;
+	if (m == 1) { /* c[0, :] = alpha * op(b)^T a[0, :] + beta * c[0, :] */
+		int rows = (int)(tb ? n : kk), cols = (int)(tb ? kk : n); /* b's shape */
+		cblas_sgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, rows, cols, alpha, b, (int)ldb, a,
+			    ta ? (int)lda : 1, beta, c, 1);
+		return;
+	}
+	/* c[:, 0] = alpha * op(a) op(b)[:, 0] + beta * c[:, 0] */
+	int rows = (int)(ta ? kk : m), cols = (int)(ta ? m : kk); /* a's shape */
+	cblas_sgemv(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, rows, cols, alpha, a, (int)lda, b,
+		    tb ? 1 : (int)ldb, beta, c, (int)ldc);
+}
 
 bool sim_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t kk, float alpha, const float *a,
 	       int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
@@ -20,8 +83,10 @@ bool sim_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t kk, float alpha, 
 				c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
 		return true;
 	}
-	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-		    (int)m, (int)n, (int)kk, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+	if (m == 1 || n == 1) /* a matrix-vector product: no packing of the matrix */
+		vector_product(ta, tb, m, n, kk, alpha, a, lda, b, ldb, beta, c, ldc);
+	else
+		banded_product(ta, tb, m, n, kk, alpha, a, lda, b, ldb, beta, c, ldc);
 	return true;
 }
 

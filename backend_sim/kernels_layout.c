@@ -1,23 +1,15 @@
 /* Layout kernels that move data without arithmetic: Identity, Reshape,
  * Flatten, Squeeze, Unsqueeze, Transpose, Concat, Expand.  All work on raw elements of any
- * dtype. */
+ * dtype.  The first five copy only when the run cannot hand the operand's
+ * buffer on (sim_out_alias). */
 #include <string.h>
 
 #include "sim_internal.h"
 
-/* Result 0 = x's data under new dims. */
-static sim_status copy_as(sim_kctx *k, const sim_tensor *x, int rank, const int64_t *dims)
-{
-	sim_status st = sim_out_alloc_raw(k, 0, x->dtype, rank, dims);
-	if (st == SIM_OK)
-		memcpy(k->out[0].data, x->data, sim_nbytes(x));
-	return st;
-}
-
 sim_status sim_k_identity(sim_kctx *k)
 {
 	const sim_tensor *x = sim_need(k, 0);
-	return x ? copy_as(k, x, x->rank, x->dims) : k->status;
+	return x ? sim_out_alias(k, 0, x->rank, x->dims) : k->status;
 }
 
 /* ---------------------------------------------------------------- Reshape */
@@ -66,7 +58,7 @@ sim_status sim_k_reshape(sim_kctx *k)
 		return k->status;
 	bool allowzero = k->opset >= 14 && sim_attr_int(k, "allowzero", 0) != 0;
 	sim_status st = reshape_dims(k, x, dims, n, allowzero);
-	return st == SIM_OK ? copy_as(k, x, n, dims) : st;
+	return st == SIM_OK ? sim_out_alias(k, 0, n, dims) : st;
 }
 
 sim_status sim_k_flatten(sim_kctx *k)
@@ -81,7 +73,7 @@ sim_status sim_k_flatten(sim_kctx *k)
 		return sim_fail(k, SIM_EINVAL, "axis %lld out of range for rank %d",
 				(long long)sim_attr_int(k, "axis", 1), x->rank);
 	int64_t dims[2] = {sim_prod(x->dims, 0, (int)axis), sim_prod(x->dims, (int)axis, x->rank)};
-	return copy_as(k, x, 2, dims);
+	return sim_out_alias(k, 0, 2, dims);
 }
 
 /* ---------------------------------------------------------------- Squeeze, Unsqueeze */
@@ -119,7 +111,7 @@ sim_status sim_k_squeeze(sim_kctx *k)
 	for (int i = 0; i < x->rank; i++)
 		if (!drop[i])
 			dims[rank++] = x->dims[i];
-	return copy_as(k, x, rank, dims);
+	return sim_out_alias(k, 0, rank, dims);
 }
 
 sim_status sim_k_unsqueeze(sim_kctx *k)
@@ -143,7 +135,7 @@ sim_status sim_k_unsqueeze(sim_kctx *k)
 	}
 	for (int i = 0, j = 0; i < rank; i++)
 		dims[i] = added[i] ? 1 : x->dims[j++];
-	return copy_as(k, x, rank, dims);
+	return sim_out_alias(k, 0, rank, dims);
 }
 
 /* ---------------------------------------------------------------- Transpose */

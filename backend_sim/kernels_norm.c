@@ -90,7 +90,7 @@ static sim_status bn_run(sim_kctx *k, const sim_tensor *const *t, const bn_shape
 	if (training)
 		bn_stats(s, t[0]->data, mean, var);
 	double eps = sim_attr_float(k, "epsilon", 1e-5f);
-	sim_status st = sim_out_alloc_raw(k, 0, IR_F32, t[0]->rank, t[0]->dims);
+	sim_status st = sim_out_inplace(k, 1, IR_F32, t[0]->rank, t[0]->dims);
 	if (st != SIM_OK)
 		return st;
 	bn_apply(s, t[0]->data, t[1]->data, t[2]->data, mean, var, eps, k->out[0].data);

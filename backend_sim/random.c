@@ -45,8 +45,10 @@ static sim_status input_tensor(const ir_graph *g, ir_val v, sim_tensor *t, ir_di
 	for (int i = 0; i < ty.rank && i < IR_MAX_RANK; i++)
 		dims[i] = td[i].v >= 0 ? td[i].v : 1;
 	if (!sim_tensor_alloc(t, (ir_dtype)ty.dtype, ty.rank, dims) || !sim_tensor_set_name(t, name)) {
+		char type[256];
 		sim_tensor_free(t);
-		ir_error(d, NULL, 0, 0, "out of memory");
+		ir_type_format(g, ty, type, sizeof type);
+		ir_error(d, NULL, 0, 0, "graph input '%s' (%s): out of memory for its random values", name, type);
 		return SIM_ENOMEM;
 	}
 	return SIM_OK;

@@ -58,6 +58,20 @@ void sim_bcast_copy(const sim_bcast *b, const sim_tensor *src, void *dst);
 
 /* ---------------------------------------------------------------- eval.c: the kernel context */
 
+/* Working memory that a whole-graph run lends its kernels, kept from node
+ * to node so large buffers are not allocated (and faulted in) anew. */
+typedef struct sim_scratch {
+	void *data;
+	size_t cap;
+} sim_scratch;
+
+/* What a whole-graph run lets a node do with an operand's buffer. */
+typedef enum {
+	SIM_HAND_NONE,
+	SIM_HAND_GIVE, /* owned and dead after this node: a result may take it over */
+	SIM_HAND_LEND, /* not owned and valid for the whole run: a result may view it */
+} sim_hand;
+
 typedef struct sim_kctx {
 	const ir_graph *g;
 	ir_nid node;
@@ -70,6 +84,8 @@ typedef struct sim_kctx {
 	uint32_t nout;
 	ir_diags *d;
 	sim_status status;
+	const uint8_t *hand; /* sim_hand per operand; NULL: none (always so outside fp32 mode) */
+	sim_scratch *scratch; /* NULL outside whole-graph runs */
 } sim_kctx;
 
 typedef sim_status (*sim_kernel)(sim_kctx *k);
@@ -94,8 +110,34 @@ int sim_read_ints(sim_kctx *k, const sim_tensor *t, const char *what, int64_t *o
 /* Allocates result i; reports out-of-memory. */
 sim_status sim_out_alloc(sim_kctx *k, uint32_t i, ir_dtype dt, int rank, const int64_t *dims);
 sim_status sim_out_alloc_raw(sim_kctx *k, uint32_t i, ir_dtype dt, int rank, const int64_t *dims);
+/* Allocates result 0 like sim_out_alloc_raw, or takes over the buffer of
+ * an operand in mask (bit i: operand i) that the run gives away and that
+ * has result 0's dtype and size.  requires: the kernel reads element j of
+ * such an operand only before it writes element j of result 0. */
+sim_status sim_out_inplace(sim_kctx *k, uint32_t mask, ir_dtype dt, int rank, const int64_t *dims);
+/* Result 0 = operand i's elements under dims (as many elements): its
+ * buffer taken over or viewed when the run allows, else copied. */
+sim_status sim_out_alias(sim_kctx *k, uint32_t i, int rank, const int64_t *dims);
+/* A buffer of at least bytes for the kernel's own use until it returns:
+ * the run's scratch when there is one, else malloc'd.  NULL when out of
+ * memory.  Give it back with sim_scratch_put. */
+void *sim_scratch_get(sim_kctx *k, size_t bytes);
+void sim_scratch_put(sim_kctx *k, void *p);
+
 /* Fails with SIM_UNSUPPORTED naming the dtype. */
 sim_status sim_bad_dtype(sim_kctx *k, const sim_tensor *t);
+
+/* What exec.c lends sim_eval_node_hand: hand-offs (sim_hand per operand,
+ * or NULL) and scratch (or NULL).  A result whose data is an operand's
+ * has taken over a SIM_HAND_GIVE buffer (owned) or views a SIM_HAND_LEND
+ * one (not owned). */
+typedef struct sim_lend {
+	const uint8_t *hand;
+	sim_scratch *scratch;
+} sim_lend;
+
+sim_status sim_eval_node_hand(const ir_graph *g, ir_nid n, const sim_opts *o, const sim_tensor *const *in,
+			      uint32_t nin, const sim_lend *lend, sim_tensor *out, uint32_t nout, ir_diags *d);
 
 /* ---------------------------------------------------------------- kernels_*.c */
 
@@ -133,13 +175,14 @@ sim_status sim_k_range(sim_kctx *k);
 /* ---------------------------------------------------------------- kernels_fused.c */
 
 /* The kernel of one of graft's fused ops (domain "graft": FusedConv,
- * FusedGemm, AddRelu), or NULL for any other node. */
+ * FusedGemm, AddRelu, MatMulAdd, Gelu, LayerNorm), or NULL for any other
+ * node. */
 sim_kernel sim_fused_kernel(const ir_graph *g, ir_nid n);
 
 /* ---------------------------------------------------------------- kernels_gemm.c */
 
-/* Row-major C = alpha * op(A) op(B) + beta * C through cblas_sgemm; m x n
- * result, inner dimension kk.  Zero-size products only scale C.  false when
+/* Row-major C = alpha * op(A) op(B) + beta * C through cblas_sgemm (or
+ * cblas_sgemv when m or n is 1); m x n result, inner dimension kk.  Zero-size products only scale C.  false when
  * a dimension exceeds the BLAS int range. */
 bool sim_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t kk, float alpha, const float *a,
 	       int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
@@ -160,5 +203,34 @@ typedef struct sim_window {
  * extents already in w->kernel; computes the output extents (ceil_mode for
  * pools).  Reports and returns non-OK on bad attributes. */
 sim_status sim_window_init(sim_kctx *k, sim_window *w, const sim_tensor *x, bool ceil_mode);
+
+/* A window of 1 or 2 spatial dims seen as 2 (a 1-D window gets a leading
+ * dim of extent 1), for the direct f32 kernels. */
+typedef struct sim_plane2 {
+	int64_t in[2], out[2], k[2], s[2], d[2], pb[2], pe[2];
+} sim_plane2;
+
+/* Along one dim, a window starts at input index start; its taps
+ * lo <= t < hi land inside the input and its first `padded` taps inside
+ * the padded input. */
+typedef struct sim_taps {
+	int64_t start, lo, hi, padded;
+} sim_taps;
+
+/* The taps of every window of a plane: rows[o] for output row o, cols[o]
+ * for output column o, and for each kernel column b the output columns
+ * col_lo[b] <= j < col_hi[b] whose tap b lands inside the input; in the
+ * output columns full_lo <= j < full_hi every tap does (none when
+ * full_lo >= full_hi). */
+typedef struct sim_plane {
+	sim_plane2 g;
+	sim_taps *rows, *cols;
+	int64_t *col_lo, *col_hi;
+	int64_t full_lo, full_hi;
+} sim_plane;
+
+/* requires: w->nsp is 1 or 2.  false when out of memory. */
+bool sim_plane_init(sim_plane *p, const sim_window *w);
+void sim_plane_free(sim_plane *p);
 
 #endif

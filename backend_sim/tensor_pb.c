@@ -1,8 +1,10 @@
 /* ONNX TensorProto files (the backend test-data layout): decoding from
  * raw_data or the typed fields, encoding with raw_data. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "onnx.pb-c.h"
 #include "sim_internal.h"
@@ -102,45 +104,11 @@ sim_status sim_pb_decode(const void *buf, size_t n, sim_tensor *t, const char *f
 	return st;
 }
 
-/* Whole-file read into a malloc'd buffer. */
-static void *slurp(const char *path, size_t *n, ir_diags *d)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		ir_error(d, path, 0, 0, "cannot open file");
-		return NULL;
-	}
-	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap);
-	for (size_t got = 1; buf && got > 0;) {
-		if (len == cap) {
-			char *nb = realloc(buf, cap *= 2);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
-	}
-	bool err = ferror(f);
-	fclose(f);
-	if (!buf || err) {
-		free(buf);
-		ir_error(d, path, 0, 0, err ? "read error" : "out of memory");
-		return NULL;
-	}
-	*n = len;
-	return buf;
-}
-
 sim_status sim_pb_read(const char *path, sim_tensor *t, ir_diags *d)
 {
 	size_t n;
 	memset(t, 0, sizeof *t);
-	void *buf = slurp(path, &n, d);
+	void *buf = ir_read_file(path, &n, d);
 	if (!buf)
 		return SIM_EINVAL;
 	sim_status st = sim_pb_decode(buf, n, t, path, d);
@@ -175,14 +143,23 @@ bool sim_pb_write(const char *path, const sim_tensor *t, ir_diags *d)
 	size_t n;
 	if (!sim_pb_encode(t, &buf, &n, d))
 		return false;
-	FILE *f = fopen(path, "wb");
-	bool ok = f && fwrite(buf, 1, n, f) == n;
-	if (f && fclose(f) != 0)
-		ok = false;
+	bool ok = ir_write_file_atomic(path, buf, n, d);
 	free(buf);
-	if (!ok)
-		ir_error(d, path, 0, 0, "cannot write file");
 	return ok;
+}
+
+static bool check_dir(const char *dir, ir_diags *d)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0) {
+		ir_error(d, dir, 0, 0, "cannot open the directory: %s", strerror(errno));
+		return false;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		ir_error(d, dir, 0, 0, "not a directory");
+		return false;
+	}
+	return true;
 }
 
 sim_status sim_pb_read_set(const char *dir, const char *prefix, sim_tensor **out, size_t *n,
@@ -190,6 +167,8 @@ sim_status sim_pb_read_set(const char *dir, const char *prefix, sim_tensor **out
 {
 	*out = NULL;
 	*n = 0;
+	if (!check_dir(dir, d))
+		return SIM_EINVAL;
 	size_t cap = 0;
 	for (;;) {
 		char path[4096];

@@ -1,5 +1,8 @@
 /* Sliding-window geometry shared by Conv and the pools: strides, dilations,
- * explicit pads or auto_pad, and the output extents (ONNX semantics). */
+ * explicit pads or auto_pad, and the output extents (ONNX semantics); and
+ * the two-dim view with per-window tap ranges that the direct f32 kernels
+ * walk. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim_internal.h"
@@ -98,4 +101,84 @@ sim_status sim_window_init(sim_kctx *k, sim_window *w, const sim_tensor *x, bool
 	if (!valid && strcmp(ap, "NOTSET") != 0 && ap[0])
 		return sim_fail(k, SIM_EINVAL, "unknown auto_pad '%s'", ap);
 	return explicit_pads(k, w, ceil_mode, valid);
+}
+
+/* ---------------------------------------------------------------- two-dim view */
+
+static void plane2_init(const sim_window *w, sim_plane2 *g)
+{
+	int first = 2 - w->nsp;
+	for (int i = 0; i < 2; i++) {
+		int j = i - first;
+		bool real = j >= 0;
+		g->in[i] = real ? w->in[j] : 1;
+		g->out[i] = real ? w->out[j] : 1;
+		g->k[i] = real ? w->kernel[j] : 1;
+		g->s[i] = real ? w->stride[j] : 1;
+		g->d[i] = real ? w->dilation[j] : 1;
+		g->pb[i] = real ? w->pad_begin[j] : 0;
+		g->pe[i] = real ? w->pad_end[j] : 0;
+	}
+}
+
+/* ceil(a / b) for b > 0, and 0 when a <= 0. */
+static int64_t ceil_pos(int64_t a, int64_t b)
+{
+	return a > 0 ? (a + b - 1) / b : 0;
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+static sim_taps taps_at(const sim_plane2 *g, int i, int64_t o)
+{
+	sim_taps t = {.start = o * g->s[i] - g->pb[i]};
+	t.lo = min64(g->k[i], ceil_pos(-t.start, g->d[i]));
+	t.hi = min64(g->k[i], ceil_pos(g->in[i] - t.start, g->d[i]));
+	t.hi = t.hi < t.lo ? t.lo : t.hi;
+	/* a window starts at or after -pb, so only its end can leave the padding */
+	t.padded = min64(g->k[i], ceil_pos(g->in[i] + g->pe[i] - t.start, g->d[i]));
+	return t;
+}
+
+/* Output columns [*lo, *hi) whose kernel column b lands inside the input. */
+static void tap_columns(const sim_plane2 *g, int64_t b, int64_t *lo, int64_t *hi)
+{
+	int64_t off = b * g->d[1] - g->pb[1], out = g->out[1];
+	*lo = min64(out, ceil_pos(-off, g->s[1]));
+	*hi = min64(out, ceil_pos(g->in[1] - off, g->s[1]));
+	*hi = *hi < *lo ? *lo : *hi;
+}
+
+bool sim_plane_init(sim_plane *p, const sim_window *w)
+{
+	sim_plane2 *g = &p->g;
+	plane2_init(w, g);
+	size_t nt = (size_t)(g->out[0] + g->out[1]), nc = 2 * (size_t)g->k[1];
+	p->rows = malloc(nt * sizeof *p->rows + nc * sizeof *p->col_lo + 1);
+	if (!p->rows)
+		return false;
+	p->cols = p->rows + g->out[0];
+	p->col_lo = (int64_t *)(p->cols + g->out[1]);
+	p->col_hi = p->col_lo + g->k[1];
+	for (int64_t o = 0; o < g->out[0]; o++)
+		p->rows[o] = taps_at(g, 0, o);
+	for (int64_t o = 0; o < g->out[1]; o++)
+		p->cols[o] = taps_at(g, 1, o);
+	p->full_lo = 0;
+	p->full_hi = g->out[1];
+	for (int64_t b = 0; b < g->k[1]; b++) {
+		tap_columns(g, b, &p->col_lo[b], &p->col_hi[b]);
+		p->full_lo = p->col_lo[b] > p->full_lo ? p->col_lo[b] : p->full_lo;
+		p->full_hi = min64(p->col_hi[b], p->full_hi);
+	}
+	return true;
+}
+
+void sim_plane_free(sim_plane *p)
+{
+	free(p->rows);
+	p->rows = NULL;
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Times ONNX Runtime's CPU inference (onnxruntime-node) on models in the ONNX
 // test-data layout, for scripts/bench-sim.sh.  One line per model:
-//   NAME ort1_ms=X ortN_ms=Y
-// ort1: one intra-op thread; ortN: ONNX Runtime's default.  Graph
-// optimisations at level 'all'; two warm-up runs, then the median of RUNS.
+//   NAME ort_ms=MEDIAN ort_min_ms=MIN
+// over RUNS timed runs after two warm-up runs, with graph
+// optimisations at level 'all' (ONNX Runtime's default), the CPU execution
+// provider, sequential execution, and THREADS intra-op threads (0: ONNX
+// Runtime's default, one per physical core).
 //
-// usage: ORT_DIR=DIR node ort_bench.js [--runs N] MODELDIR...
+// usage: ORT_DIR=DIR node ort_bench.js [--runs N] [--threads T] MODELDIR...
 'use strict';
 
 const fs = require('fs');
@@ -77,20 +79,27 @@ async function timeSession(model, feeds, runs, extra) {
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   await s.release();
-  return median(times);
+  return { median: median(times), min: Math.min(...times) };
 }
 
 async function main() {
   const args = process.argv.slice(2);
-  let runs = 10;
-  if (args[0] === '--runs') { runs = Number(args[1]); args.splice(0, 2); }
-  if (!args.length) { console.error('usage: node ort_bench.js [--runs N] MODELDIR...'); return 2; }
+  let runs = 10, threads = 1;
+  for (;;) {
+    if (args[0] === '--runs') runs = Number(args[1]);
+    else if (args[0] === '--threads') threads = Number(args[1]);
+    else break;
+    args.splice(0, 2);
+  }
+  if (!args.length || !(runs >= 1) || !(threads >= 0)) {
+    console.error('usage: node ort_bench.js [--runs N] [--threads T] MODELDIR...');
+    return 2;
+  }
   for (const dir of args) {
     const model = path.join(dir, 'model.onnx');
-    const feeds = inputsOf(dir);
-    const one = await timeSession(model, feeds, runs, { intraOpNumThreads: 1 });
-    const all = await timeSession(model, feeds, runs, {});
-    console.log(`${path.basename(path.resolve(dir))} ort1_ms=${one.toFixed(3)} ortN_ms=${all.toFixed(3)}`);
+    const t = await timeSession(model, inputsOf(dir), runs,
+      { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
+    console.log(`${path.basename(path.resolve(dir))} ort_ms=${t.median.toFixed(3)} ort_min_ms=${t.min.toFixed(3)}`);
   }
   return 0;
 }

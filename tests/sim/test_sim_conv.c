@@ -259,3 +259,126 @@ Test(pool, max_and_average_match_naive_windows)
 		check_pool(&r, false);
 	}
 }
+
+/* ---------------------------------------------------------------- direct f32 paths */
+
+/* Depthwise convs (one input channel per group, 1-D or 2-D) take direct
+ * taps, with a one-pass kernel for 3x3 windows: every stride, dilation and
+ * padding around it against the textbook loops. */
+Test(conv, depthwise_direct_kernel_matches_direct_convolution)
+{
+	rng r = {0xd3e9d3e9ull};
+	for (int i = 0; i < 250; i++) {
+		conv_case cc;
+		do {
+			memset(&cc, 0, sizeof cc);
+			cc.nsp = (int)rnd(&r, 1, 2);
+			cc.n = rnd(&r, 1, 2);
+			cc.group = cc.c = rnd(&r, 1, 6);
+			cc.m = cc.group * rnd(&r, 1, 2);
+			for (int j = 0; j < cc.nsp; j++) {
+				cc.in[j] = rnd(&r, 1, 19);
+				cc.k[j] = rnd(&r, 0, 2) ? 3 : rnd(&r, 1, 5);
+				cc.s[j] = rnd(&r, 1, 3);
+				cc.d[j] = rnd(&r, 1, 2);
+				cc.pb[j] = rnd(&r, 0, 2);
+				cc.pe[j] = rnd(&r, 0, 2);
+			}
+			cc.auto_pad = rnd(&r, 0, 3) ? 0 : (int)rnd(&r, 1, 3);
+			cc.bias = rnd(&r, 0, 1);
+		} while (!derive(&cc));
+		check_case(&cc, 5000 + (uint64_t)i);
+	}
+}
+
+typedef struct pool_case {
+	bool is_max, ceil_mode, col_major, include_pad;
+	int nsp;
+	int64_t n, c, in[2], k[2], s[2], d[2], pads[4];
+} pool_case;
+
+/* Pool node of pc over x: of rank nsp + 2, or padded with leading
+ * spatial dims of extent 1 to rank 5, which the general path computes. */
+static sim_tensor *pool_eval(const pool_case *pc, const float *x, bool general)
+{
+	ir_graph *g = ir_graph_new();
+	int lead = general ? 3 - pc->nsp : 0, nsp = pc->nsp + lead;
+	int64_t xd[5] = {pc->n, pc->c}, k[3], s[3], d[3], pads[6];
+	for (int i = 0; i < nsp; i++) {
+		bool real = i >= lead;
+		xd[2 + i] = real ? pc->in[i - lead] : 1;
+		k[i] = real ? pc->k[i - lead] : 1;
+		s[i] = real ? pc->s[i - lead] : 1;
+		d[i] = real ? pc->d[i - lead] : 1;
+		pads[i] = real ? pc->pads[i - lead] : 0;
+		pads[nsp + i] = real ? pc->pads[pc->nsp + i - lead] : 0;
+	}
+	ir_val xv = st_f32(g, nsp + 2, xd, x);
+	ir_nid n = st_node(g, pc->is_max ? "MaxPool" : "AveragePool", &xv, 1, pc->is_max ? 2 : 1);
+	ir_attr_set_ints(g, n, "kernel_shape", k, (uint32_t)nsp);
+	ir_attr_set_ints(g, n, "strides", s, (uint32_t)nsp);
+	ir_attr_set_ints(g, n, "pads", pads, (uint32_t)(2 * nsp));
+	ir_attr_set_int(g, n, "ceil_mode", pc->ceil_mode);
+	if (pc->is_max) {
+		ir_attr_set_ints(g, n, "dilations", d, (uint32_t)nsp);
+		ir_attr_set_int(g, n, "storage_order", pc->col_major);
+	} else {
+		ir_attr_set_int(g, n, "count_include_pad", pc->include_pad);
+	}
+	sim_tensor *out = st_eval(g, n, SIM_FP32);
+	ir_graph_free(g);
+	return out;
+}
+
+static void random_pool(rng *r, pool_case *pc)
+{
+	memset(pc, 0, sizeof *pc);
+	pc->is_max = rnd(r, 0, 2) != 0;
+	pc->ceil_mode = rnd(r, 0, 1);
+	pc->col_major = rnd(r, 0, 1);
+	pc->include_pad = rnd(r, 0, 1);
+	pc->nsp = (int)rnd(r, 1, 2);
+	pc->n = rnd(r, 1, 2);
+	pc->c = rnd(r, 1, 3);
+	for (int i = 0; i < pc->nsp; i++) {
+		pc->k[i] = rnd(r, 0, 1) ? 3 : rnd(r, 1, 4);
+		pc->s[i] = rnd(r, 1, 3);
+		pc->d[i] = pc->is_max ? rnd(r, 1, 2) : 1;
+		pc->pads[i] = rnd(r, 0, pc->k[i] - 1);
+		pc->pads[pc->nsp + i] = rnd(r, 0, pc->k[i] - 1);
+		pc->in[i] = rnd(r, (pc->k[i] - 1) * pc->d[i] + 1, 17);
+	}
+}
+
+/* The f32 pools of 1 or 2 spatial dims (one-pass 3x3 MaxPool windows
+ * included) give bit for bit the values and indices of the general path:
+ * NaN, signed zeros and ties included. */
+Test(pool, direct_f32_path_matches_the_general_path)
+{
+	rng r = {0x9001ull};
+	for (int iter = 0; iter < 300; iter++) {
+		pool_case pc;
+		random_pool(&r, &pc);
+		size_t nx = (size_t)(pc.n * pc.c * pc.in[0] * (pc.nsp > 1 ? pc.in[1] : 1));
+		float *x = malloc(nx * sizeof *x);
+		uint64_t seed = 500 + (uint64_t)iter;
+		st_fill_random(x, nx, &seed);
+		for (size_t i = 0; i < nx; i++) { /* mostly signed zeros over negatives: order matters */
+			int64_t pick = rnd(&r, 0, 39);
+			x[i] = pick == 0 ? NAN : pick <= 12 ? -0.0f : pick <= 24 ? 0.0f : pick <= 28 ? 0.5f
+											 : -fabsf(x[i]);
+		}
+		sim_tensor *fast = pool_eval(&pc, x, false), *slow = pool_eval(&pc, x, true);
+		size_t ny = sim_numel(&fast[0]);
+		cr_assert_eq(ny, sim_numel(&slow[0]));
+		cr_assert_eq(memcmp(fast[0].data, slow[0].data, ny * sizeof(float)), 0,
+			     "case %d: values differ (max %d, k %lldx%lld, s %lld, d %lld)", iter, pc.is_max,
+			     (long long)pc.k[0], (long long)pc.k[1], (long long)pc.s[0], (long long)pc.d[0]);
+		if (pc.is_max)
+			cr_assert_eq(memcmp(fast[1].data, slow[1].data, ny * sizeof(int64_t)), 0,
+				     "case %d: indices differ", iter);
+		sim_tensors_free(fast, pc.is_max ? 2 : 1);
+		sim_tensors_free(slow, pc.is_max ? 2 : 1);
+		free(x);
+	}
+}

@@ -173,6 +173,62 @@ Test(kernels, broadcasting_matches_naive_indexing)
 	}
 }
 
+static float arith(const char *op, float a, float b)
+{
+	switch (op[0]) {
+	case 'A': return a + b;
+	case 'S': return a - b;
+	case 'M': return a * b;
+	case 'D': return a / b;
+	default: return (float)pow(a, b);
+	}
+}
+
+/* Every arithmetic op on the layouts the f32 kernel has fast paths for
+ * (same shape, a scalar on either side, a per-channel operand, Pow by a
+ * scalar 2) and on a general broadcast, bit for bit against naive loops. */
+Test(kernels, arithmetic_fast_paths_match_naive_loops)
+{
+	static const char *const ops[] = {"Add", "Sub", "Mul", "Div", "Pow"};
+	static const int64_t full[4] = {2, 3, 4, 5};
+	static const struct {
+		int ra, rb;
+		int64_t da[4], db[4];
+	} layouts[] = {
+		{4, 4, {2, 3, 4, 5}, {2, 3, 4, 5}}, {4, 0, {2, 3, 4, 5}, {0}}, {0, 4, {0}, {2, 3, 4, 5}},
+		{4, 3, {2, 3, 4, 5}, {3, 1, 1}},    {3, 4, {3, 1, 1}, {2, 3, 4, 5}}, {4, 2, {2, 3, 4, 5}, {4, 1}},
+		{2, 4, {1, 5}, {2, 3, 4, 1}},
+	};
+	uint64_t seed = 7;
+	float a[120], b[120], two[120];
+	st_fill_random(a, 120, &seed);
+	st_fill_random(b, 120, &seed);
+	a[3] = NAN, a[5] = -0.0f, a[7] = INFINITY, b[2] = 0;
+	for (int i = 0; i < 120; i++)
+		two[i] = 2;
+	int64_t o[4];
+	for (size_t l = 0; l < sizeof layouts / sizeof *layouts; l++) {
+		for (int op = 0; op < 5; op++) {
+			for (int sq = 0; sq < 2; sq++) { /* b = 2 everywhere: Pow's squaring path */
+				const float *bs = sq ? two : b;
+				ir_val va = st_f32(g, layouts[l].ra, layouts[l].da, a);
+				ir_val vb = st_f32(g, layouts[l].rb, layouts[l].db, bs);
+				sim_tensor *y = st_eval(g, binary(ops[op], va, vb), SIM_FP32);
+				cr_assert_eq(sim_numel(&y[0]), 120);
+				for (size_t j = 0; j < 120; j++) {
+					unflatten(j, full, 4, o);
+					float want = arith(ops[op], a[bcast_offset(layouts[l].da, layouts[l].ra, o, 4)],
+							   bs[bcast_offset(layouts[l].db, layouts[l].rb, o, 4)]);
+					float got = ((float *)y[0].data)[j];
+					cr_assert(memcmp(&got, &want, sizeof got) == 0 || (isnan(got) && isnan(want)),
+						  "%s layout %zu element %zu: %g, expected %g", ops[op], l, j, got, want);
+				}
+				sim_tensors_free(y, 1);
+			}
+		}
+	}
+}
+
 Test(kernels, integer_arithmetic)
 {
 	ir_val a = st_const(g, "a", IR_I32, 1, DIMS(4), (int32_t[]){7, -7, 7, -7});
@@ -355,6 +411,54 @@ Test(kernels, gemm_attributes)
 	expect_f32(tt, 2, DIMS(2, 2), F32S(5, 6, 12, 13));
 	ir_val ia = st_i64(g, 2, DIMS(1, 2), I64S(3, 4)), ib = st_i64(g, 2, DIMS(2, 1), I64S(5, 6));
 	expect_ints(binary("Gemm", ia, ib), IR_I64, 2, DIMS(1, 1), I64S(39));
+}
+
+/* Gemm as sim_sgemm splits it: one row or one column (a matrix-vector
+ * product), small products in row or column bands, and one plain call,
+ * under every transA / transB, with and without C, against naive loops. */
+Test(kernels, gemm_vector_banded_and_plain_products)
+{
+	static const int64_t shapes[][3] = {{1, 7, 5}, {6, 1, 5},    {1, 1, 8},    {1, 8, 1},
+					    {40, 96, 120}, {8, 300, 300}, {3, 600, 500}, {70, 90, 200}};
+	uint64_t seed = 11;
+	float *a = malloc(300000 * sizeof *a), *b = malloc(300000 * sizeof *b), *c = malloc(20000 * sizeof *c);
+	st_fill_random(a, 300000, &seed);
+	st_fill_random(b, 300000, &seed);
+	st_fill_random(c, 20000, &seed);
+	for (size_t sh = 0; sh < sizeof shapes / sizeof *shapes; sh++) {
+		int64_t m = shapes[sh][0], n = shapes[sh][1], kk = shapes[sh][2];
+		for (int t = 0; t < 8; t++) {
+			bool ta = t & 1, tb = t & 2, with_c = t & 4;
+			int64_t ad[2] = {ta ? kk : m, ta ? m : kk}, bd[2] = {tb ? n : kk, tb ? kk : n}, cd[2] = {m, n};
+			ir_val ins[3] = {st_f32(g, 2, ad, a), st_f32(g, 2, bd, b), st_f32(g, 2, cd, c)};
+			ir_nid gm = st_node(g, "Gemm", ins, with_c ? 3 : 2, 1);
+			ir_attr_set_int(g, gm, "transA", ta);
+			ir_attr_set_int(g, gm, "transB", tb);
+			ir_attr_set_float(g, gm, "alpha", 1.5f);
+			ir_attr_set_float(g, gm, "beta", -2);
+			sim_tensor *y = st_eval(g, gm, SIM_FP32);
+			st_check_shape(&y[0], IR_F32, 2, cd);
+			for (int64_t i = 0; i < m; i++) {
+				for (int64_t j = 0; j < n; j++) {
+					double want = with_c ? -2.0 * c[i * n + j] : 0, dot = 0;
+					for (int64_t q = 0; q < kk; q++) {
+						double x = a[ta ? q * m + i : i * kk + q];
+						dot += x * b[tb ? j * kk + q : q * n + j];
+					}
+					want += 1.5 * dot;
+					float got = ((float *)y[0].data)[i * n + j];
+					cr_assert(fabs(got - want) <= 1e-5 * (1 + fabs(want) + sqrt((double)kk)),
+						  "%lldx%lldx%lld ta %d tb %d c %d: [%lld,%lld] = %g, expected %g",
+						  (long long)m, (long long)n, (long long)kk, ta, tb, with_c, (long long)i,
+						  (long long)j, got, want);
+				}
+			}
+			sim_tensors_free(y, 1);
+		}
+	}
+	free(a);
+	free(b);
+	free(c);
 }
 
 Test(kernels, matmul_shapes)
