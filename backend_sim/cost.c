@@ -66,12 +66,21 @@ sim_mem sim_value_mem(const sim_cctx *c, ir_val v)
 
 double sim_read_bw(const sim_hw *hw, sim_mem m)
 {
+	if (m == SIM_MEM_ONCHIP)
+		return INFINITY;
 	return m == SIM_MEM_DDR ? hw->bw.ddr_read : hw->bw.l2_read;
 }
 
 double sim_write_bw(const sim_hw *hw, sim_mem m)
 {
+	if (m == SIM_MEM_ONCHIP)
+		return INFINITY;
 	return m == SIM_MEM_DDR ? hw->bw.ddr_write : hw->bw.l2_write;
+}
+
+double sim_global_bytes(const sim_cctx *c, ir_val v, double bytes)
+{
+	return sim_value_mem(c, v) == SIM_MEM_ONCHIP ? 0 : bytes;
 }
 
 double sim_vector_pass(const sim_hw *hw, double bytes)
@@ -167,9 +176,14 @@ void sim_pipe_finish(const sim_cctx *c, const sim_pipe *p, sim_op_cost *o)
 	o->launch = whole(launch);
 	o->cycles = whole(sim_pipe_cycles(p, c->hw->double_buffer) + launch);
 	o->bound = bound_of(o);
+	if (c->last)
+		*c->last = *p;
 }
 
-/* ---------------------------------------------------------------- fused ops */
+/* ---------------------------------------------------------------- ONNX Runtime's fused ops
+ * com.microsoft's Fused* ops carry no body: their op name is read as their
+ * stages.  (graft's own fused ops are calls of model-local functions,
+ * costed from their bodies by cost_call.c.) */
 
 /* Registry op whose name is the longest prefix of s, or IR_OP_OPAQUE. */
 static uint16_t op_prefix(const char *s, size_t *len)
@@ -244,8 +258,6 @@ static bool is_fused_node(const ir_graph *g, const ir_node *nd)
 {
 	const char *dom = ir_cstr(g, nd->domain);
 	const char *op = ir_cstr(g, nd->op);
-	if (!strcmp(dom, "graft"))
-		return true;
 	return !strcmp(dom, "com.microsoft") && !strncmp(op, "Fused", 5);
 }
 
@@ -307,10 +319,12 @@ static bool cost_cube_op(const sim_cctx *c, ir_nid n, sim_op_cost *o)
 	return sim_cost_cube(c, n, nd->opcode, &e, o);
 }
 
-static bool cost_node(const sim_cctx *c, ir_nid n, bool folded, sim_op_cost *o)
+bool sim_cost_node(const sim_cctx *c, ir_nid n, bool folded, sim_op_cost *o)
 {
 	const ir_node *nd = ir_node_at(c->g, n);
 	o->node = n;
+	if (nd->opcode == IR_OP_OPAQUE && ir_node_callee(c->g, n))
+		return sim_cost_call(c, n, o);
 	if (is_fused_node(c->g, nd))
 		return cost_fused(c, n, o);
 	if (folded || is_free_op(nd->opcode))
@@ -352,7 +366,7 @@ static void op_residency(const sim_cctx *c, ir_nid n, sim_op_cost *o)
 /* Values known at compile time: constants and everything computed from
  * them or from shapes alone.  Nodes producing only such values are folded
  * by a graph compiler and cost nothing. */
-static bool node_folded(const ir_graph *g, ir_nid n, const bool *known)
+bool sim_node_folded(const ir_graph *g, ir_nid n, const bool *known)
 {
 	const ir_node *nd = ir_node_at(g, n);
 	if (nd->opcode == IR_OP_Shape)
@@ -388,10 +402,10 @@ static void cost_all(const sim_cctx *cx, sim_cost *c, bool *known)
 	for (ir_nid n = ir_graph_first(g); n; n = ir_node_at(g, n)->next) {
 		const ir_node *nd = ir_node_at(g, n);
 		sim_op_cost *o = &c->ops[c->nops++];
-		bool folded = node_folded(g, n, known);
+		bool folded = sim_node_folded(g, n, known);
 		for (uint32_t i = 0; folded && i < nd->nout; i++)
 			known[ir_node_output(g, n, i)] = true;
-		o->costed = cost_node(cx, n, folded, o);
+		o->costed = sim_cost_node(cx, n, folded, o);
 		if (!o->costed) {
 			memset(o, 0, sizeof *o);
 			o->node = n;
@@ -421,7 +435,7 @@ bool sim_cost_graph(const ir_graph *g, const sim_hw *hw, const char *file, sim_c
 		ir_error(d, file, 0, 0, "out of memory");
 		return false;
 	}
-	sim_cctx cx = {g, hw, &res, file, d};
+	sim_cctx cx = {g, hw, &res, file, d, NULL};
 	cost_all(&cx, c, known);
 	free(known);
 	c->l2_peak = res.peak;

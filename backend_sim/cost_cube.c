@@ -219,9 +219,14 @@ static traffic plan_traffic(const sim_cctx *c, const geom *q, const sim_epilogue
 		tr.a *= (double)nb; /* A does not stay in L1 across N blocks */
 	tr.b = (double)q->groups * (double)q->b_bytes * (q->b_bytes <= hw->mem.l1 / 2 ? 1.0 : (double)mb);
 	tr.other = (double)e->extra_bytes;
-	if (e->bias && ir_node_at(c->g, n)->nin > 2)
-		tr.other += (double)sim_value_bytes(c, ir_node_input(c->g, n, 2));
+	if (e->bias && ir_node_at(c->g, n)->nin > 2) {
+		ir_val bias = ir_node_input(c->g, n, 2);
+		tr.other += sim_global_bytes(c, bias, (double)sim_value_bytes(c, bias));
+	}
 	tr.out = (double)(q->groups * q->m * q->n * q->es_out);
+	tr.a = sim_global_bytes(c, q->a, tr.a); /* a fused kernel's intermediates stay on chip */
+	tr.b = sim_global_bytes(c, q->b, tr.b);
+	tr.out = sim_global_bytes(c, q->y, tr.out);
 	return tr;
 }
 
@@ -240,7 +245,8 @@ static void plan_pipe(const sim_cctx *c, const geom *q, const sim_epilogue *e, c
 	memset(p, 0, sizeof *p);
 	p->steps = steps;
 	p->latency = (double)hw->cube.latency;
-	p->q[SIM_Q_MTE2] = (tr->a / bw_a + tr->b / bw_b + tr->other / bw_a) / steps;
+	double bw_o = isinf(bw_a) ? hw->bw.l2_read : bw_a; /* A on chip: the others still come from L2 */
+	p->q[SIM_Q_MTE2] = (tr->a / bw_a + tr->b / bw_b + tr->other / bw_o) / steps;
 	p->q[SIM_Q_MTE1] = (g * mf * kf * nb * fm * k0 * (double)q->es_a / hw->bw.l1_l0a +
 			    g * kf * nf * mb * k0 * fn * (double)q->es_b / hw->bw.l1_l0b) / steps;
 	p->q[SIM_Q_CUBE] = g * mf * kf * nf / (double)hw->cube.units / steps;

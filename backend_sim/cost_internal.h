@@ -42,6 +42,7 @@ typedef struct sim_cctx {
 	const sim_residency *res;
 	const char *file;
 	ir_diags *d;
+	struct sim_pipe *last; /* when set, sim_pipe_finish copies the pipe it finished here */
 } sim_cctx;
 
 /* Storage bytes of one element as the core holds it (floats as fp16 when
@@ -54,9 +55,12 @@ int64_t sim_value_bytes(const sim_cctx *c, ir_val v);
 /* Static dims of v into dims (up to IR_MAX_RANK); its rank, or -1. */
 int sim_value_dims(const ir_graph *g, ir_val v, int64_t *dims);
 sim_mem sim_value_mem(const sim_cctx *c, ir_val v);
-/* Read / write bytes per cycle of global memory at m. */
+/* Read / write bytes per cycle of global memory at m; infinite on chip
+ * (a fused kernel's intermediates cost no transfer). */
 double sim_read_bw(const sim_hw *hw, sim_mem m);
 double sim_write_bw(const sim_hw *hw, sim_mem m);
+/* bytes when v lives in global memory, 0 when it stays on chip. */
+double sim_global_bytes(const sim_cctx *c, ir_val v, double bytes);
 
 /* Cycles of one vector pass over `bytes` bytes (instructions of at most
  * max_repeat repeats, each paying the start-up). */
@@ -84,6 +88,22 @@ double sim_pipe_cycles(const sim_pipe *p, bool overlap);
 
 /* Fills o's unit fields, cycles (launch included) and bound from p. */
 void sim_pipe_finish(const sim_cctx *c, const sim_pipe *p, sim_op_cost *o);
+
+/* ---------------------------------------------------------------- dispatch (cost.c) */
+
+/* One node's cost (folded: computed at compile time, free).  false when a
+ * shape it needs is unknown. */
+bool sim_cost_node(const sim_cctx *c, ir_nid n, bool folded, sim_op_cost *o);
+/* Node n produces only values known at compile time, given known[] for
+ * values (constants and such values). */
+bool sim_node_folded(const ir_graph *g, ir_nid n, const bool *known);
+
+/* ---------------------------------------------------------------- cost_call.c */
+
+/* A call of a model-local function as one fused kernel: the cube and
+ * vector work of its body's ops, data movement only for the call's
+ * operands and results, one launch.  false when a shape is unknown. */
+bool sim_cost_call(const sim_cctx *c, ir_nid n, sim_op_cost *o);
 
 /* ---------------------------------------------------------------- cost_cube.c */
 

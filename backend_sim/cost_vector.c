@@ -20,7 +20,7 @@ static bool read_operand(const sim_cctx *c, ir_val v, double bytes, vwork *w)
 {
 	if (bytes < 0)
 		return false;
-	w->read += bytes;
+	w->read += sim_global_bytes(c, v, bytes);
 	w->mte2 += bytes / sim_read_bw(c->hw, sim_value_mem(c, v));
 	return true;
 }
@@ -51,7 +51,7 @@ static bool write_results(const sim_cctx *c, ir_nid n, vwork *w)
 			return false;
 		if (!ir_value_at(c->g, v)->nuses && !ir_value_is_output(c->g, v) && i > 0)
 			continue; /* an optional result nobody reads is not produced */
-		w->write += (double)b;
+		w->write += sim_global_bytes(c, v, (double)b);
 		w->mte3 += (double)b / sim_write_bw(c->hw, sim_value_mem(c, v));
 	}
 	return true;

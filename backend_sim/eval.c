@@ -333,17 +333,28 @@ static sim_status finish_results(sim_kctx *k, ir_dtype half, bool round)
 	return SIM_OK;
 }
 
+#define RUN_LOCAL 4 /* operands whose scratch lives on the stack */
+
 static sim_status run_kernel(sim_kctx *k, const kentry *e, const sim_tensor *const *in)
 {
 	const ir_opinfo *info = ir_op_info(ir_node_at(k->g, k->node)->opcode);
 	bool cube = info && (info->traits & IR_TRAIT_CUBE);
 	uint32_t n = k->nin ? k->nin : 1;
-	sim_tensor *tmp = calloc(n, sizeof *tmp);
-	const sim_tensor **use = calloc(n, sizeof *use);
+	sim_tensor ltmp[RUN_LOCAL];
+	const sim_tensor *luse[RUN_LOCAL];
+	bool local = n <= RUN_LOCAL; /* most nodes: no allocation per call */
+	sim_tensor *tmp = local ? ltmp : calloc(n, sizeof *tmp);
+	const sim_tensor **use = local ? luse : calloc(n, sizeof *use);
 	if (!tmp || !use) {
-		free(tmp);
-		free(use);
+		if (!local) {
+			free(tmp);
+			free(use);
+		}
 		return sim_nomem(k);
+	}
+	if (local) {
+		memset(tmp, 0, n * sizeof *tmp);
+		memset(use, 0, n * sizeof *use);
 	}
 	ir_dtype half = IR_UNDEF;
 	sim_status st = SIM_OK;
@@ -365,8 +376,10 @@ static sim_status run_kernel(sim_kctx *k, const kentry *e, const sim_tensor *con
 	for (uint32_t j = 0; j < i; j++)
 		if (use[j] == &tmp[j])
 			sim_tensor_free(&tmp[j]);
-	free(tmp);
-	free(use);
+	if (!local) {
+		free(tmp);
+		free(use);
+	}
 	return st;
 }
 
@@ -393,6 +406,22 @@ sim_status sim_eval_node(const ir_graph *g, ir_nid n, const sim_opts *o, const s
 	return sim_eval_node_hand(g, n, o, in, nin, NULL, out, nout, d);
 }
 
+sim_status sim_eval_node_give(const ir_graph *g, ir_nid n, const sim_opts *o, const sim_tensor *const *in,
+			      uint32_t nin, const bool *give, sim_tensor *out, uint32_t nout, ir_diags *d)
+{
+	uint8_t local[16];
+	uint8_t *hand = nin <= 16 ? local : malloc(nin);
+	if (!hand)
+		return sim_eval_node(g, n, o, in, nin, out, nout, d);
+	for (uint32_t i = 0; i < nin; i++)
+		hand[i] = give[i] && in[i] ? SIM_HAND_GIVE : SIM_HAND_NONE;
+	sim_lend lend = {hand, NULL};
+	sim_status st = sim_eval_node_hand(g, n, o, in, nin, &lend, out, nout, d);
+	if (hand != local)
+		free(hand);
+	return st;
+}
+
 sim_status sim_eval_node_hand(const ir_graph *g, ir_nid n, const sim_opts *o, const sim_tensor *const *in,
 			      uint32_t nin, const sim_lend *lend, sim_tensor *out, uint32_t nout, ir_diags *d)
 {
@@ -404,14 +433,13 @@ sim_status sim_eval_node_hand(const ir_graph *g, ir_nid n, const sim_opts *o, co
 	};
 	for (uint32_t i = 0; i < nout; i++)
 		memset(&out[i], 0, sizeof out[i]);
-	kentry fused = {sim_fused_kernel(g, n), K_FLOAT}; /* graft's own ops: kernels_fused.c */
-	const kentry *e = fused.fn ? &fused : &kernels[x->opcode];
-	if (!fused.fn && !sim_op_supported(x->opcode))
+	bool call = x->opcode == IR_OP_OPAQUE && ir_node_callee(g, n); /* graft's fused ops: call.c */
+	if (!call && !sim_op_supported(x->opcode))
 		return sim_fail(&k, SIM_UNSUPPORTED, "op not supported by the simulator");
 	if (nin != x->nin || nout != x->nout)
 		return sim_fail(&k, SIM_EINVAL, "called with %u operands and %u results (node has %u, %u)",
 				(unsigned)nin, (unsigned)nout, (unsigned)x->nin, (unsigned)x->nout);
-	sim_status st = run_kernel(&k, e, in);
+	sim_status st = call ? sim_run_call(&k) : run_kernel(&k, &kernels[x->opcode], in);
 	if (st != SIM_OK)
 		drop_results(&k, in);
 	return st;

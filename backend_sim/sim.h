@@ -131,9 +131,21 @@ sim_status sim_run_stats(const ir_graph *g, const sim_opts *o, const sim_tensor 
  * produce are left empty: rank 0, data NULL).  o may be NULL. */
 sim_status sim_eval_node(const ir_graph *g, ir_nid n, const sim_opts *o, const sim_tensor *const *in,
 			 uint32_t nin, sim_tensor *out, uint32_t nout, ir_diags *d);
+/* sim_eval_node where a result may be computed in the buffer of operand i
+ * when give[i] (the caller owns that buffer and needs its contents no
+ * more): then that result's data is in[i]->data, marked owned (the caller
+ * takes the buffer back).  After a failure a given buffer's contents are
+ * undefined.  Only in fp32 mode (o NULL or SIM_FP32) are buffers taken. */
+sim_status sim_eval_node_give(const ir_graph *g, ir_nid n, const sim_opts *o, const sim_tensor *const *in,
+			      uint32_t nin, const bool *give, sim_tensor *out, uint32_t nout, ir_diags *d);
 
 /* True when the simulator has a kernel for this registry opcode. */
 bool sim_op_supported(uint16_t opcode);
+
+/* Stops the BLAS library's idle worker threads, which otherwise poll for
+ * work for a while after the library loads (a short process calls it
+ * first); a later multi-threaded call starts them again (blas_idle.c). */
+void sim_blas_idle(void);
 
 /* ---------------------------------------------------------------- TensorProto files (tensor_pb.c) */
 

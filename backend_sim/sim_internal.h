@@ -172,12 +172,11 @@ sim_status sim_k_constant(sim_kctx *k);
 sim_status sim_k_constantofshape(sim_kctx *k);
 sim_status sim_k_range(sim_kctx *k);
 
-/* ---------------------------------------------------------------- kernels_fused.c */
+/* ---------------------------------------------------------------- call.c */
 
-/* The kernel of one of graft's fused ops (domain "graft": FusedConv,
- * FusedGemm, AddRelu, MatMulAdd, Gelu, LayerNorm), or NULL for any other
- * node. */
-sim_kernel sim_fused_kernel(const ir_graph *g, ir_nid n);
+/* A call of a model-local function (requires: ir_node_callee): runs its
+ * body on the operands. */
+sim_status sim_run_call(sim_kctx *k);
 
 /* ---------------------------------------------------------------- kernels_gemm.c */
 

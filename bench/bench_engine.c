@@ -20,7 +20,7 @@
  *    time is a difference of two medians: on a busy machine it can come out
  *    near zero or negative (no ratio is printed then).
  *
- * usage: bench_engine [--sizes N,N,...] [--runs N] [--no-models] [--no-ort]
+ * usage: bench_engine [--sizes N,N,...] [--runs N] [--mix dense|sparse] [--no-models] [--no-ort]
  * Times are medians; build with CMAKE_BUILD_TYPE=Release (debug builds
  * verify the graph after every rewrite). */
 #include <fcntl.h>
@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "sim.h"
 
 extern char **environ;
 
@@ -377,25 +378,40 @@ static size_t parse_sizes(const char *s, size_t *v, size_t cap)
 	return n;
 }
 
+/* --mix dense|sparse: the range of mixes to run (0 dense, 1 sparse). */
+static bool parse_mix(const char *s, int *from, int *to)
+{
+	if (strcmp(s, "dense") && strcmp(s, "sparse"))
+		return false;
+	*from = strcmp(s, "sparse") == 0;
+	*to = *from + 1;
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	size_t sizes[16] = {10000, 100000, 1000000}, nsizes = 3;
 	int runs = 5;
 	bool models = true, ort = access("/usr/bin/node", X_OK) == 0;
+	int mix_from = 0, mix_to = 2; /* 0 dense, 1 sparse */
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--sizes") && i + 1 < argc)
 			nsizes = parse_sizes(argv[++i], sizes, 16);
 		else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
 			runs = atoi(argv[++i]) < 1 ? 1 : atoi(argv[i]) > 15 ? 15 : atoi(argv[i]);
+		else if (!strcmp(argv[i], "--mix") && i + 1 < argc && parse_mix(argv[i + 1], &mix_from, &mix_to))
+			i++;
 		else if (!strcmp(argv[i], "--no-models"))
 			models = false;
 		else if (!strcmp(argv[i], "--no-ort"))
 			ort = false;
 		else {
-			fprintf(stderr, "usage: bench_engine [--sizes N,N,...] [--runs N] [--no-models] [--no-ort]\n");
+			fprintf(stderr, "usage: bench_engine [--sizes N,N,...] [--runs N] [--mix dense|sparse] [--no-models] "
+					"[--no-ort]\n");
 			return 2;
 		}
 	}
+	sim_blas_idle(); /* as graft does: no BLAS worker polling beside the measurements */
 	eng_ruleset *rs = load_rules();
 	if (!rs)
 		return 2;
@@ -404,8 +420,8 @@ int main(int argc, char **argv)
 	ir_diags_init(&d);
 	if (!model_rs || !eng_load_path(model_rs, GRAFT_SOURCE_DIR "/rules.d", &d))
 		return 2;
-	for (int mix = 0; mix < 2; mix++) {
-		printf("%ssynthetic graphs, %s, %zu rules (rules.d + bench/bench_rules.yaml)\n", mix ? "\n" : "",
+	for (int mix = mix_from; mix < mix_to; mix++) {
+		printf("%ssynthetic graphs, %s, %zu rules (rules.d + bench/bench_rules.yaml)\n", mix > mix_from ? "\n" : "",
 		       mix ? "sparse: a few percent of the nodes rewritten"
 			   : "dense: 40% of the nodes rewritten, BatchNorms folded through the simulator",
 		       eng_nrules(rs));

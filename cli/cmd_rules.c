@@ -1,4 +1,5 @@
 /* graft rules PATH... [--json] [--dump]: check rule files, list their rules. */
+#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
@@ -9,12 +10,13 @@ static const char help[] =
 	"\n"
 	"Checks rule files (YAML; a directory loads every *.yaml and *.yml file in\n"
 	"it, sorted by name) and lists their rules: name, phase, benefit, whether the\n"
-	"rule is exact, where it is defined and its doc.  Every error of every file is\n"
+	"rule is exact, where it is defined and its doc; then the functions they\n"
+	"define (graft's fused ops with their bodies).  Every error of every file is\n"
 	"reported as file:line:col; the exit status is then 2.  See docs/rules.md.\n"
 	"\n"
 	"  --json   print one JSON object instead of text\n"
 	"  --dump   also print each rule's compiled form (pattern nodes, constraints,\n"
-	"           replacement, matching plan)\n";
+	"           replacement, matching plan) and each function's body (.gir)\n";
 
 static void print_doc(const char *doc)
 {
@@ -42,6 +44,49 @@ static void list_text(const eng_ruleset *rs, bool dump)
 			eng_rule_dump(r, stdout);
 	}
 	printf("%zu rule%s\n", eng_nrules(rs), eng_nrules(rs) == 1 ? "" : "s");
+}
+
+static void list_funcs_text(const eng_ruleset *rs, bool dump)
+{
+	for (size_t i = 0; i < eng_nfuncs(rs); i++) {
+		eng_func_info f = eng_func_info_at(rs, i);
+		char name[256], shape[64];
+		snprintf(name, sizeof name, "%s%s%s", f.domain, *f.domain ? "::" : "", f.name);
+		snprintf(shape, sizeof shape, "%d in, %d out, %d attr%s", f.ninputs, f.noutputs, f.nattrs,
+			 f.nattrs == 1 ? "" : "s");
+		printf("%-28s %-28s %s:%d:%d\n", name, shape, f.file, f.line, f.col);
+		print_doc(f.doc);
+		if (dump)
+			ir_print(f.graph, stdout, NULL, NULL, NULL);
+	}
+	if (eng_nfuncs(rs))
+		printf("%zu function%s\n", eng_nfuncs(rs), eng_nfuncs(rs) == 1 ? "" : "s");
+}
+
+static void funcs_json(json *j, const eng_ruleset *rs)
+{
+	json_key(j, "functions");
+	json_arr(j);
+	for (size_t i = 0; i < eng_nfuncs(rs); i++) {
+		eng_func_info f = eng_func_info_at(rs, i);
+		char at[600];
+		snprintf(at, sizeof at, "%s:%d:%d", f.file, f.line, f.col);
+		json_obj(j);
+		json_key(j, "domain");
+		json_str(j, f.domain);
+		json_key(j, "name");
+		json_str(j, f.name);
+		json_key(j, "defined_at");
+		json_str(j, at);
+		json_key(j, "inputs");
+		json_int(j, f.ninputs);
+		json_key(j, "outputs");
+		json_int(j, f.noutputs);
+		json_key(j, "doc");
+		json_str(j, f.doc);
+		json_end_obj(j);
+	}
+	json_end_arr(j);
 }
 
 static void list_json(const eng_ruleset *rs)
@@ -73,6 +118,7 @@ static void list_json(const eng_ruleset *rs)
 		json_end_obj(&j);
 	}
 	json_end_arr(&j);
+	funcs_json(&j, rs);
 	json_end_obj(&j);
 	json_finish(&j);
 }
@@ -109,6 +155,8 @@ int cmd_rules(int argc, char **argv)
 		list_json(rs);
 	else if (ok)
 		list_text(rs, dump);
+	if (ok && !as_json)
+		list_funcs_text(rs, dump);
 	if (!rs)
 		fprintf(stderr, "graft rules: error: out of memory\n");
 	ir_diags_free(&d);

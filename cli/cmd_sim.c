@@ -151,6 +151,17 @@ static int input_index(const sim_tensor *v, size_t n, const char *name)
 	return -1;
 }
 
+/* "a, b, c" (or "none"), cut to fit cap. */
+static void input_names(const sim_tensor *v, size_t n, char *buf, size_t cap)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && len < cap; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", v[i].name ? v[i].name : "?");
+	if (n == 0)
+		snprintf(buf, cap, "none");
+}
+
 /* Replaces slot i's data by t (keeping the slot's name). */
 static bool take(sim_tensor *slot, sim_tensor *t)
 {
@@ -188,7 +199,10 @@ static bool bind_files(const sim_args *a, sim_tensor *v, size_t n, ir_diags *d)
 	for (int i = 0; i < a->ninputs; i++) {
 		int k = input_index(v, n, a->names[i]);
 		if (k < 0) {
-			ir_error(d, a->files[i], 0, 0, "the graph has no input '%s' to bind", a->names[i]);
+			char names[512];
+			input_names(v, n, names, sizeof names);
+			ir_error(d, a->files[i], 0, 0, "the graph has no input '%s' to bind (its inputs: %s)",
+				 a->names[i], names);
 			return false;
 		}
 		sim_tensor t;
@@ -232,8 +246,13 @@ static bool bind_shapes(ir_graph *g, const char *path, const sim_tensor *v, size
 
 static bool write_outputs(const char *dir, const sim_tensor *out, size_t n, ir_diags *d)
 {
+	struct stat st;
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
 		ir_error(d, dir, 0, 0, "cannot create the directory: %s", strerror(errno));
+		return false;
+	}
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		ir_error(d, dir, 0, 0, "not a directory (-o names the directory for output_N.pb files)");
 		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -253,7 +272,7 @@ static bool run(const ir_graph *g, const sim_args *a, const sim_tensor *in, size
 		ir_diag_add(d, IR_NOTE, NULL, 0, 0, "'--no-run' gives the cycle estimate without the numerics");
 		return false;
 	}
-	return !a->out || write_outputs(a->out, *out, *nout, d);
+	return true;
 }
 
 /* ---------------------------------------------------------------- --expect */
@@ -584,7 +603,8 @@ static int simulate(ir_graph *g, const sim_args *a, const sim_hw *hw, ir_diags *
 	expectation e = {0};
 	bool ok = gather_inputs(g, a, &in, &nin, d) && bind_shapes(g, a->model, in, nin, d) &&
 		  (!a->run || run(g, a, in, nin, &out, &nout, d)) && sim_cost_graph(g, hw, a->model, &c, d) &&
-		  (!a->expect || check_expected(a, out, nout, &e, d));
+		  (!a->expect || check_expected(a, out, nout, &e, d)) &&
+		  (!a->out || write_outputs(a->out, out, nout, d)); /* last: no output after an error */
 	ir_diags_print(d, stderr);
 	if (ok) {
 		report r = {g, hw, &c, a, a->run ? out : NULL, nout, NULL, a->expect ? &e : NULL};

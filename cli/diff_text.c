@@ -373,19 +373,25 @@ static op_stat *op_stats(const ir_diff *r, size_t *n)
 	return v;
 }
 
+/* "equal", "added", "removed", "changed": the summary both JSON forms open with. */
+static void json_counts(json *j, const ir_diff *r)
+{
+	json_key(j, "equal");
+	json_bool(j, r->equal);
+	json_key(j, "added");
+	json_int(j, r->nadded);
+	json_key(j, "removed");
+	json_int(j, r->nremoved);
+	json_key(j, "changed");
+	json_int(j, r->nchanged);
+}
+
 static void stat_json(FILE *out, const ir_diff *r, const op_stat *v, size_t n)
 {
 	json j;
 	json_begin(&j, out);
 	json_obj(&j);
-	json_key(&j, "equal");
-	json_bool(&j, r->equal);
-	json_key(&j, "added");
-	json_int(&j, r->nadded);
-	json_key(&j, "removed");
-	json_int(&j, r->nremoved);
-	json_key(&j, "changed");
-	json_int(&j, r->nchanged);
+	json_counts(&j, r);
 	json_key(&j, "ops");
 	json_obj(&j);
 	for (size_t i = 0; i < n; i++) {
@@ -574,14 +580,7 @@ void diff_print_json(FILE *out, const ir_diff *r)
 	json j;
 	json_begin(&j, out);
 	json_obj(&j);
-	json_key(&j, "equal");
-	json_bool(&j, r->equal);
-	json_key(&j, "added");
-	json_int(&j, r->nadded);
-	json_key(&j, "removed");
-	json_int(&j, r->nremoved);
-	json_key(&j, "changed");
-	json_int(&j, r->nchanged);
+	json_counts(&j, r);
 	json_key(&j, "replacements");
 	json_groups(&j, r);
 	json_key(&j, "changed_nodes");

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "sim.h"
 
 typedef struct command {
 	const char *name;
@@ -31,6 +32,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	sim_blas_idle(); /* a BLAS worker polling for work would take a core for nothing */
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_ERR;

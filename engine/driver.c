@@ -37,11 +37,7 @@ eng_options eng_default_options(void)
 void eng_report_free(eng_report *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
-		for (size_t k = 0; k < r->v[i].nmatched; k++)
-			free(r->v[i].matched[k]);
-		for (size_t k = 0; k < r->v[i].nadded; k++)
-			free(r->v[i].added[k]);
-		free(r->v[i].matched);
+		free(r->v[i].matched); /* the names live in the same block */
 		free(r->v[i].added);
 	}
 	free(r->v);
@@ -71,6 +67,18 @@ typedef struct level {
 	size_t nheap, heap_cap;
 } level;
 
+/* The groups whose rules can be anchored at nodes of one (op, domain): bit
+ * i for group i; 0 when not computed yet. */
+#define MASK_KNOWN (1ull << 63) /* set in every computed mask */
+#define MASK_LEVELS 63          /* groups a mask can tell about */
+#define REACH_LEVELS 16         /* groups whose reach a mask remembers */
+
+typedef struct opmask {
+	ir_str domain;
+	uint64_t bits;
+	int8_t reach[REACH_LEVELS]; /* per group: eng_index_reach (heights are capped at 64) */
+} opmask;
+
 typedef struct drv {
 	ir_graph *g;
 	const eng_options *o;
@@ -96,6 +104,8 @@ typedef struct drv {
 	size_t nex;
 	const eng_rule **all;
 	size_t nall;
+	opmask *masks;    /* per op string id: which groups' rules can be anchored at it */
+	size_t nmasks;
 	bool applied, error, stopped;
 } drv;
 
@@ -166,6 +176,53 @@ static bool relevant(drv *dv, level *lv, ir_nid n)
 	return cnt > 0;
 }
 
+/* requires: dv->nlv <= MASK_LEVELS. */
+static opmask compute_mask(drv *dv, ir_nid n)
+{
+	opmask e = {.domain = ir_node_at(dv->g, n)->domain, .bits = MASK_KNOWN};
+	for (int i = 0; i < dv->nlv; i++) {
+		if (relevant(dv, &dv->lv[i], n))
+			e.bits |= 1ull << i;
+		if (i < REACH_LEVELS) {
+			int r = eng_index_reach(dv->lv[i].ix, dv->m, dv->g, n);
+			dv->error = dv->error || r == -2;
+			e.reach[i] = (int8_t)(r < -1 ? -1 : r);
+		}
+	}
+	return e;
+}
+
+/* What the groups' indexes say about n's (op, domain), remembered per op:
+ * they answer the same for every node of an (op, domain).  NULL when it
+ * cannot be remembered (out of memory). */
+static const opmask *level_entry(drv *dv, ir_nid n)
+{
+	const ir_node *x = ir_node_at(dv->g, n);
+	ir_str op = x->op, domain = x->domain;
+	if (op < dv->nmasks && dv->masks[op].bits && dv->masks[op].domain == domain)
+		return &dv->masks[op];
+	if (op >= dv->nmasks) {
+		size_t cap = dv->nmasks ? dv->nmasks : 64;
+		while (cap <= op)
+			cap *= 2;
+		opmask *v = realloc(dv->masks, cap * sizeof *v);
+		if (!v)
+			return NULL;
+		memset(v + dv->nmasks, 0, (cap - dv->nmasks) * sizeof *v);
+		dv->masks = v;
+		dv->nmasks = cap;
+	}
+	dv->masks[op] = compute_mask(dv, n);
+	return &dv->masks[op];
+}
+
+/* Which groups' rules can be anchored at n (bit i: group i). */
+static uint64_t level_mask(drv *dv, ir_nid n)
+{
+	const opmask *e = level_entry(dv, n);
+	return e ? e->bits : compute_mask(dv, n).bits;
+}
+
 /* The sweep's next live node, or 0. */
 static ir_nid sweep_head(drv *dv, level *lv)
 {
@@ -186,10 +243,12 @@ static void schedule(drv *dv, ir_nid n, bool moved)
 		return;
 	}
 	uint64_t label = dv->w.label[n];
+	bool masked = dv->nlv <= MASK_LEVELS;
+	uint64_t bits = masked ? level_mask(dv, n) : 0;
 	for (int i = 0; i < dv->nlv; i++) {
 		level *lv = &dv->lv[i];
 		uint32_t bit = i < 32 ? 1u << i : 0;
-		if ((dv->qmask[n] & bit) || !relevant(dv, lv, n))
+		if ((dv->qmask[n] & bit) || !(masked ? bits >> i & 1 : relevant(dv, lv, n)))
 			continue;
 		ir_nid head = sweep_head(dv, lv);
 		if (!moved && n < lv->born && head && label >= dv->w.label[head])
@@ -300,7 +359,11 @@ static void needy_groups(drv *dv, bool *needs)
 static int node_reach(drv *dv, ir_nid n, const bool *needs)
 {
 	int reach = -1;
-	for (int i = 0; i < dv->nlv; i++) {
+	const opmask *e = dv->nlv <= REACH_LEVELS ? level_entry(dv, n) : NULL;
+	for (int i = 0; e && i < dv->nlv; i++)
+		if (needs[i] && e->reach[i] > reach)
+			reach = e->reach[i];
+	for (int i = 0; !e && i < dv->nlv; i++) {
 		int r = needs[i] ? eng_index_reach(dv->lv[i].ix, dv->m, dv->g, n) : -1;
 		dv->error = dv->error || r == -2;
 		reach = r > reach ? r : reach;
@@ -360,10 +423,6 @@ static bool push_record(drv *dv, const eng_rewrite *rec)
 
 static void drop_record(eng_rewrite *rec)
 {
-	for (size_t k = 0; k < rec->nmatched; k++)
-		free(rec->matched[k]);
-	for (size_t k = 0; k < rec->nadded; k++)
-		free(rec->added[k]);
 	free(rec->matched);
 	free(rec->added);
 }
@@ -493,10 +552,13 @@ static void start_sweep(drv *dv)
 		dv->lv[i].ncand = dv->lv[i].pos = 0;
 		dv->lv[i].born = born;
 	}
-	for (ir_nid n = ir_graph_first(dv->g); n && !dv->error; n = ir_node_at(dv->g, n)->next)
+	for (ir_nid n = ir_graph_first(dv->g); n && !dv->error; n = ir_node_at(dv->g, n)->next) {
+		bool masked = dv->nlv <= MASK_LEVELS;
+		uint64_t bits = masked ? level_mask(dv, n) : 0;
 		for (int i = 0; i < dv->nlv; i++)
-			if (relevant(dv, &dv->lv[i], n) && !push_cand(&dv->lv[i], n))
+			if ((masked ? bits >> i & 1 : relevant(dv, &dv->lv[i], n)) && !push_cand(&dv->lv[i], n))
 				dv->error = true;
+	}
 	dv->since_sweep = 0;
 }
 
@@ -556,6 +618,8 @@ static bool make_levels(drv *dv, size_t from, size_t to)
 
 static void free_levels(drv *dv)
 {
+	if (dv->masks) /* the next phase has other groups */
+		memset(dv->masks, 0, dv->nmasks * sizeof *dv->masks);
 	for (int i = 0; i < dv->nlv; i++) {
 		eng_index_free(dv->lv[i].ix);
 		free(dv->lv[i].heap);
@@ -628,6 +692,7 @@ static void drv_free(drv *dv)
 	free(dv->exhausted);
 	free(dv->nexhausted);
 	free(dv->qmask);
+	free(dv->masks);
 	free(dv->dist);
 	free(dv->changed);
 }

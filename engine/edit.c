@@ -81,6 +81,7 @@ void eng_rw_free(eng_rw *w)
 	free(w->tmp2);
 	free(w->vals);
 	free(w->hw_own);
+	eng_memo_free(w->memo);
 	eng_scratch_free(&w->scratch);
 	memset(w, 0, sizeof *w);
 }
@@ -181,7 +182,7 @@ void eng_rw_sweep(eng_rw *w)
 				touched(w, x->node);
 		}
 	}
-	if (w->ndead > 4096 && w->ndead * 4 > ir_graph_nconsts(w->g))
+	if (w->ndead > 4096 && w->ndead * 2 > ir_graph_nconsts(w->g)) /* a pass over the list per flush */
 		eng_rw_flush_consts(w);
 }
 

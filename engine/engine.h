@@ -52,6 +52,20 @@ bool eng_ruleset_only(eng_ruleset *rs, const char *const *names, size_t n, ir_di
  * they are checked), for rule authors and tests. */
 void eng_rule_dump(const eng_rule *r, FILE *out);
 
+/* ---------------------------------------------------------------- functions (rules_func.c)
+ * graft's fused ops that rule files define with their bodies (`functions:`,
+ * docs/rules.md 7.9), in load order. */
+typedef struct eng_func_info {
+	const char *domain;    /* "" for the default domain */
+	const char *name, *doc;
+	const char *file;      /* where it is defined */
+	int line, col;
+	int ninputs, noutputs, nattrs;
+	const ir_graph *graph; /* holds just the function (id 1), its body as built */
+} eng_func_info;
+size_t eng_nfuncs(const eng_ruleset *rs);
+eng_func_info eng_func_info_at(const eng_ruleset *rs, size_t i);
+
 /* ---------------------------------------------------------------- matching (match.c) */
 typedef struct eng_match {
 	const eng_rule *rule;
@@ -92,9 +106,10 @@ eng_options eng_default_options(void);
 
 typedef struct eng_rewrite {
 	const char *rule;
-	char **matched; /* names of matched nodes (node name, else its first result's name, else "#id") */
+	char **matched; /* names of matched nodes (node name, else its first result's name, else "#id");
+			   one allocation holding the array and the names (eng_report_free) */
 	size_t nmatched;
-	char **added;   /* names of the nodes that replaced them */
+	char **added;   /* names of the nodes that replaced them (one allocation too) */
 	size_t nadded;
 	double cycles_before, cycles_after; /* < 0 when the cost guard did not run */
 	bool rejected;  /* the cost guard undid it */

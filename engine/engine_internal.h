@@ -170,12 +170,19 @@ typedef struct eng_roperand {
 	struct eng_roperand *fallback;
 } eng_roperand;
 
+/* spread_node of `...@` (function bodies): every declared attribute the op
+ * has, by reference. */
+#define ENG_SPREAD_REFS (-2)
+
 typedef struct eng_rattr {
-	const char *name; /* NULL for a spread `...node` */
-	eng_ex *value;    /* computed value */
+	const char *name; /* NULL for a spread `...node` / `...@` */
+	eng_ex *value;    /* computed value (NULL for a reference) */
+	const char *ref;  /* `name = @ref` (function bodies): the function's attribute */
 	int spread_node;  /* pattern node whose attributes are all copied (name == NULL) */
 	eng_loc loc;
 } eng_rattr;
+
+typedef struct eng_func eng_func;
 
 typedef struct eng_rnode {
 	const char *name;   /* first result's name (replacement-local, or a pattern value it replaces) */
@@ -188,6 +195,7 @@ typedef struct eng_rnode {
 	const char **result_names;
 	eng_rattr *attrs;
 	int nattrs;
+	const eng_func *func; /* the rule-file function (domain, op) names, or NULL */
 } eng_rnode;
 
 /* A pattern value replaced by a replacement value (the left-hand side of a
@@ -217,6 +225,10 @@ struct eng_rule {
 	int nwhere;
 	eng_rnode *rnodes;  /* dependency order: an RO_RNODE operand's index is below its user's */
 	int nrnodes;
+	/* `replace: fuse domain::Op`: the matched nodes become the body of a
+	 * function (rewrite_fuse.c); rnodes[0] is its call, outputs map the
+	 * sinks' results to the call's.  fuse_op NULL for other rules. */
+	const char *fuse_domain, *fuse_op;
 	eng_output_map *outputs;
 	int noutputs;
 	/* Compiled matching plan (match_plan.c): the order in which pattern
@@ -231,9 +243,27 @@ struct eng_rule {
 	int nsinks;
 };
 
+/* ---------------------------------------------------------------- functions (rules_func.c)
+ * A function a rule file defines under `functions:` (graft's fused ops get
+ * their bodies this way).  Its body is compiled like a replacement over the
+ * formal inputs (as captures) and built once, at load time, into a template
+ * graph whose function table holds it (default opset 13); the rewriter
+ * installs it into a graph on first use. */
+struct eng_func {
+	const char *domain, *name; /* domain NULL: the default domain */
+	const char *doc;
+	eng_loc loc;
+	int ninputs, noutputs;
+	const char **attrs;        /* declared attribute names */
+	int nattrs;
+	ir_graph *tmpl;            /* holds the function (id 1); freed with the ruleset */
+};
+
 struct eng_ruleset {
 	eng_rule **rules;
 	size_t n, cap;
+	eng_func **funcs; /* in load order; names unique */
+	size_t nfuncs, fcap;
 	void *arena; /* opaque: the allocator of everything above (rules_load.c) */
 };
 
@@ -343,10 +373,21 @@ typedef struct eng_vbuf { /* a growable buffer (per pattern node or capture) */
 
 #define ENG_WHY_CAP 1024
 
+#define ENG_OPM_CACHE 256 /* remembered op matches (a power of two) */
+typedef struct eng_opm_ent {
+	const eng_pnode *p;
+	ir_str op, domain;
+	bool yes;
+} eng_opm_ent;
+
 struct eng_matcher {
 	const eng_rule *r;
 	const ir_graph *g;
 	eng_binding b;
+	void *bind_block;        /* b's arrays, in one block (cleared per search) */
+	size_t bind_bytes;
+	const ir_graph *opm_g;   /* the graph whose op matches opm remembers */
+	eng_opm_ent opm[ENG_OPM_CACHE];
 	int cap_p, cap_c;        /* allocated pattern nodes / captures */
 	eng_vbuf *links, *cpos;  /* per pnode: chain links and their chain operands (forward) */
 	eng_vbuf *rlinks, *rpos; /* per pnode: links found walking backward */
@@ -451,11 +492,20 @@ typedef struct eng_rw {
 	ir_val *vals;         /* scratch operand list */
 	size_t vals_cap;
 	eng_scratch scratch;  /* expression evaluation */
+	struct eng_memo *memo; /* inferred calls (infer_memo.c); NULL until the first */
 	size_t folded;        /* nodes folded into constants */
 	bool oom;
 } eng_rw;
 
 typedef enum { ENG_RW_DONE, ENG_RW_REJECTED, ENG_RW_ERROR } eng_rwstatus;
+
+/* ---- infer_memo.c */
+typedef struct eng_memo eng_memo;
+/* Infers the types of replacement node n (errors in d); a call takes the
+ * result types of an earlier call with the same op, operand types and
+ * attributes when there was one. */
+void eng_infer_replacement(eng_rw *w, ir_nid n, ir_diags *d);
+void eng_memo_free(eng_memo *m);
 
 /* requires: g in topological order. */
 bool eng_rw_init(eng_rw *w, ir_graph *g, ir_diags *d);
@@ -486,6 +536,16 @@ bool eng_rw_need(eng_rw *w, ir_nid **v, size_t *cap, size_t n);
 /* The cost guard's hardware description (a sim_hw); NULL when none loads. */
 const void *eng_rw_hw(eng_rw *w);
 
+/* ---- rewrite_fuse.c */
+/* Builds the call of a `fuse` rule before `anchor`: the matched nodes
+ * (nm of them, any order) become a function's body, the match's external
+ * operands its inputs (in order of first use), the replaced values its
+ * outputs; a function of that name with an equal body is reused, else the
+ * first free name of Op, Op_2, Op_3, ... is installed.  *call receives the
+ * node.  REJECTED (reason in why) leaves g as it was. */
+eng_rwstatus eng_fuse_match(eng_rw *w, const eng_binding *b, const ir_nid *matched, uint32_t nm, ir_nid anchor,
+			    ir_nid *call, char *why, size_t why_n);
+
 /* ---- rewrite_ops.c */
 /* Sets attribute name of node n to v (a list becomes ints, floats or
  * strings; a number takes the registry's kind for registered ops; none
@@ -493,9 +553,6 @@ const void *eng_rw_hw(eng_rw *w);
 bool eng_put_attr(ir_graph *g, ir_nid n, const char *name, const eng_ev *v);
 /* Copies every attribute of node from to node to (same graph). */
 void eng_copy_attrs(ir_graph *g, ir_nid from, ir_nid to);
-/* Infers the result type of n when it is one of graft's fused ops (through
- * a temporary node of the registered op it extends); false otherwise. */
-bool eng_infer_fused(ir_graph *g, ir_nid n, ir_diags *d, const char *file);
 /* The known parts of two types agree (dtype, rank, dims). */
 bool eng_types_compatible(const ir_graph *g, ir_type a, ir_type b);
 
@@ -586,6 +643,7 @@ typedef struct eng_cc {
 	int nnames;
 	bool pattern_failed; /* a pattern line did not parse: skip name checks */
 	bool oom;
+	const eng_func *fn;  /* compiling this function's body (references allowed); NULL: a rule */
 } eng_cc;
 
 typedef struct eng_rule_src { /* the YAML texts of one rule */
@@ -655,6 +713,32 @@ void eng_check_sinks(eng_cc *cc);
  * resolves their names, orders rnodes, checks expressions and attributes,
  * and that every pattern sink is replaced. */
 void eng_compile_replace(eng_cc *cc, const eng_text *t);
+/* A function body (cc->fn set, cc->r a rule without pattern whose captures
+ * are the formal inputs): the replacement lines, then each of the nouts
+ * output names (at locs) resolved into outs[]. */
+void eng_compile_body(eng_cc *cc, const eng_text *t, const char *const *outs, const eng_loc *locs, int nouts,
+		      eng_roperand *out_ops);
+
+/* ---- rules_func.c */
+typedef struct eng_func_src { /* the YAML of one function */
+	const char *name, *doc;
+	eng_loc loc, inputs_loc, outputs_loc;
+	const eng_text *body;
+	const char **inputs, **outputs;
+	eng_loc *input_locs, *output_locs;
+	int ninputs, noutputs;
+	const eng_text *attrs; /* one text per declared attribute: `name` or `name = expr` */
+	int nattrs;
+} eng_func_src;
+/* Compiles and builds a function and adds it to rs; false (reported) on error. */
+bool eng_func_load(eng_ruleset *rs, const eng_func_src *src, ir_diags *d);
+/* The function rs defines as (domain, name) (domain NULL: default), or NULL. */
+const eng_func *eng_func_find(const eng_ruleset *rs, const char *domain, const char *name);
+/* Frees the functions of rs from index `from` on (a file that failed). */
+void eng_funcs_drop(eng_ruleset *rs, size_t from);
+/* Copies f into g unless g already has a function of that name; false
+ * (reason in why) when its body does not hold at g's opsets. */
+bool eng_func_install(ir_graph *g, const eng_func *f, char *why, size_t why_n);
 
 /* ---- expr_parse.c, expr_check.c */
 typedef enum {

@@ -49,13 +49,9 @@ static void free_bufs(eng_vbuf *v, int n)
 
 static void free_arrays(eng_matcher *m)
 {
-	free(m->b.pnode);
-	free(m->b.chain);
-	free(m->b.chain_n);
-	free(m->b.cap);
-	free(m->b.cap_bound);
-	free(m->b.list);
-	free(m->b.list_n);
+	free(m->bind_block);
+	m->bind_block = NULL;
+	m->bind_bytes = 0;
 	free_bufs(m->links, m->cap_p);
 	free_bufs(m->cpos, m->cap_p);
 	free_bufs(m->rlinks, m->cap_p);
@@ -94,17 +90,40 @@ const char *eng_matcher_why(const eng_matcher *m)
 	return m->why;
 }
 
+/* The binding's arrays, cleared before every search, share one block:
+ * pointers first, then 32-bit entries, then flags (each part aligned). */
+static bool alloc_binding(eng_matcher *m, size_t p, size_t c)
+{
+	size_t bytes = p * sizeof *m->b.chain + c * sizeof *m->b.list + p * sizeof *m->b.pnode +
+		       p * sizeof *m->b.chain_n + c * sizeof *m->b.cap + c * sizeof *m->b.list_n +
+		       c * sizeof *m->b.cap_bound;
+	char *blk = calloc(1, bytes);
+	if (!blk)
+		return false;
+	m->bind_block = blk;
+	m->bind_bytes = bytes;
+	m->b.chain = (ir_nid **)(void *)blk;
+	blk += p * sizeof *m->b.chain;
+	m->b.list = (ir_val **)(void *)blk;
+	blk += c * sizeof *m->b.list;
+	m->b.pnode = (ir_nid *)(void *)blk;
+	blk += p * sizeof *m->b.pnode;
+	m->b.chain_n = (uint32_t *)(void *)blk;
+	blk += p * sizeof *m->b.chain_n;
+	m->b.cap = (ir_val *)(void *)blk;
+	blk += c * sizeof *m->b.cap;
+	m->b.list_n = (uint32_t *)(void *)blk;
+	blk += c * sizeof *m->b.list_n;
+	m->b.cap_bound = (bool *)(void *)blk;
+	return true;
+}
+
 static bool alloc_arrays(eng_matcher *m, int np, int nc)
 {
 	free_arrays(m);
 	size_t p = (size_t)np, c = (size_t)nc;
-	m->b.pnode = calloc(p, sizeof *m->b.pnode);
-	m->b.chain = calloc(p, sizeof *m->b.chain);
-	m->b.chain_n = calloc(p, sizeof *m->b.chain_n);
-	m->b.cap = calloc(c, sizeof *m->b.cap);
-	m->b.cap_bound = calloc(c, sizeof *m->b.cap_bound);
-	m->b.list = calloc(c, sizeof *m->b.list);
-	m->b.list_n = calloc(c, sizeof *m->b.list_n);
+	if (!alloc_binding(m, p, c))
+		return false;
 	m->links = calloc(p, sizeof(eng_vbuf));
 	m->cpos = calloc(p, sizeof(eng_vbuf));
 	m->rlinks = calloc(p, sizeof(eng_vbuf));
@@ -114,9 +133,7 @@ static bool alloc_arrays(eng_matcher *m, int np, int nc)
 	m->pval_off = calloc(p, sizeof *m->pval_off);
 	m->cap_p = np;
 	m->cap_c = nc;
-	return m->b.pnode && m->b.chain && m->b.chain_n && m->b.cap && m->b.cap_bound && m->b.list &&
-	       m->b.list_n && m->links && m->cpos && m->rlinks && m->rpos && m->lists && m->deferred &&
-	       m->pval_off;
+	return m->links && m->cpos && m->rlinks && m->rpos && m->lists && m->deferred && m->pval_off;
 }
 
 /* Sizes the arrays for r and clears every binding. */
@@ -139,13 +156,7 @@ static bool reset(eng_matcher *m, const eng_rule *r, const ir_graph *g)
 		m->cap_pval = nres;
 	}
 	memset(m->pval, 0, (size_t)nres * sizeof *m->pval);
-	memset(m->b.pnode, 0, (size_t)np * sizeof *m->b.pnode);
-	memset(m->b.chain, 0, (size_t)np * sizeof *m->b.chain);
-	memset(m->b.chain_n, 0, (size_t)np * sizeof *m->b.chain_n);
-	memset(m->b.cap, 0, (size_t)nc * sizeof *m->b.cap);
-	memset(m->b.cap_bound, 0, (size_t)nc * sizeof *m->b.cap_bound);
-	memset(m->b.list, 0, (size_t)nc * sizeof *m->b.list);
-	memset(m->b.list_n, 0, (size_t)nc * sizeof *m->b.list_n);
+	memset(m->bind_block, 0, m->bind_bytes);
 	m->b.rule = r;
 	m->b.g = g;
 	m->r = r;

@@ -88,10 +88,31 @@ static bool domain_ok(const eng_pnode *p, const ir_graph *g, const ir_node *x, b
 	return strcmp(dom, p->domain) == 0 || (!dom[0] && strcmp(p->domain, "ai.onnx") == 0);
 }
 
+static bool op_matches(eng_matcher *m, const eng_pnode *p, const ir_graph *g, const ir_node *x);
+
+/* Whether p accepts an (op, domain) of g is remembered (the answer depends
+ * on nothing else: the opcode follows from them and the graph's opsets). */
 bool eng_op_matches(eng_matcher *m, const eng_pnode *p, const ir_graph *g, ir_nid n)
 {
 	const ir_node *x = ir_node_at(g, n);
-	if (!x || x->dead || !domain_ok(p, g, x, p->opkind == OPM_NAMES))
+	if (!x || x->dead)
+		return false;
+	if (m->opm_g != g) {
+		memset(m->opm, 0, sizeof m->opm);
+		m->opm_g = g;
+	}
+	uintptr_t h = ((uintptr_t)p >> 4) * 31u + x->op * 7u + x->domain;
+	eng_opm_ent *e = &m->opm[h & (ENG_OPM_CACHE - 1)];
+	if (e->p == p && e->op == x->op && e->domain == x->domain)
+		return e->yes;
+	bool yes = op_matches(m, p, g, x);
+	*e = (eng_opm_ent){p, x->op, x->domain, yes};
+	return yes;
+}
+
+static bool op_matches(eng_matcher *m, const eng_pnode *p, const ir_graph *g, const ir_node *x)
+{
+	if (!domain_ok(p, g, x, p->opkind == OPM_NAMES))
 		return false;
 	size_t len;
 	const char *op = ir_str_get(g, x->op, &len);
@@ -274,7 +295,8 @@ static const ir_attrdef *registry_attr(const ir_graph *g, ir_nid n, const char *
 static bool attr_check(eng_matcher *m, int i, int p, const eng_attr_check *c, ir_nid n)
 {
 	eng_ev v, dv;
-	char why[256] = "";
+	char why[256];
+	why[0] = '\0';
 	char nb[96];
 	eng_scratch_reset(&m->scratch);
 	if (!eng_eval(c->value, m->g, &m->b, &m->scratch, &v, m->explain ? why : NULL, sizeof why)) {
@@ -343,7 +365,8 @@ bool eng_m_wheres_at(eng_matcher *m, int i)
 		if (m->r->where_step[w] != i)
 			continue;
 		eng_ev v;
-		char why[256] = "";
+		char why[256];
+		why[0] = '\0';
 		eng_scratch_reset(&m->scratch);
 		bool known = eng_eval(m->r->where[w], m->g, &m->b, &m->scratch, &v, m->explain ? why : NULL, sizeof why);
 		if (known && truthy(&v))

@@ -14,6 +14,7 @@
  *    topological), uses outside the match are rewired, dead nodes and
  *    constants are removed, and replacement nodes whose operands are all
  *    constants are folded. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,7 +141,8 @@ static bool push_val(rwjob *j, ir_val v, uint32_t *n)
 static eng_rwstatus operand_vals(rwjob *j, const eng_roperand *o, uint32_t *n)
 {
 	const eng_binding *b = j->b;
-	char why[256] = "";
+	char why[256];
+	why[0] = '\0';
 	ir_val v = IR_NONE;
 	switch (o->kind) {
 	case RO_CAPTURE:
@@ -183,7 +185,8 @@ static eng_rwstatus set_attrs(rwjob *j, ir_nid n, const eng_rnode *rn)
 			continue;
 		}
 		eng_ev v;
-		char why[256] = "";
+		char why[256];
+		why[0] = '\0';
 		eng_scratch_reset(&j->w->scratch);
 		if (!eng_eval(ra->value, j->g, j->b, &j->w->scratch, &v, why, sizeof why) ||
 		    !eng_put_attr(j->g, n, ra->name, &v)) {
@@ -214,6 +217,26 @@ static void name_node(rwjob *j, ir_nid n, int i)
 	ir_node_at(j->g, n)->name = ir_intern(j->g, name, len);
 }
 
+/* A call gets only attributes its function declares (`...node` may copy
+ * others: the body could not read them, so the fusion would be wrong). */
+static eng_rwstatus check_call_attrs(rwjob *j, ir_nid n, const eng_func *f)
+{
+	const ir_attr *a = ir_node_attrs(j->g, n);
+	for (uint32_t i = 0; i < ir_node_at(j->g, n)->nattr; i++) {
+		const char *name = ir_cstr(j->g, a[i].name);
+		int k = 0;
+		while (k < f->nattrs && strcmp(f->attrs[k], name) != 0)
+			k++;
+		if (k == f->nattrs) {
+			char msg[300];
+			snprintf(msg, sizeof msg, "'%s' (the function %s does not declare it)", name, f->name);
+			warn(j, "the call gets an attribute its function cannot read", msg);
+			return ENG_RW_REJECTED;
+		}
+	}
+	return ENG_RW_DONE;
+}
+
 static eng_rwstatus build_node(rwjob *j, int i)
 {
 	const eng_rnode *rn = &j->r->rnodes[i];
@@ -227,17 +250,36 @@ static eng_rwstatus build_node(rwjob *j, int i)
 		nin--;
 	if (rn->domain && ir_graph_opset(j->g, rn->domain) < 0)
 		ir_graph_add_opset(j->g, rn->domain, 1);
+	char why[256];
+	why[0] = '\0';
+	if (rn->func && !eng_func_install(j->g, rn->func, why, sizeof why)) {
+		warn(j, "its function does not hold in this graph", why);
+		return ENG_RW_REJECTED;
+	}
 	ir_nid n = ir_node_new(j->g, rn->domain, rn->op, j->w->vals, nin, (uint32_t)rn->nresults, j->anchor);
 	if (!n || !eng_rw_label_new(j->w, n))
 		return ENG_RW_ERROR;
 	j->rn[i] = n;
-	return set_attrs(j, n, rn);
+	eng_rwstatus st = set_attrs(j, n, rn);
+	return st == ENG_RW_DONE && rn->func ? check_call_attrs(j, n, rn->func) : st;
+}
+
+/* `fuse`: one call whose function is the match itself. */
+static eng_rwstatus build_fused(rwjob *j)
+{
+	char why[256] = "";
+	eng_rwstatus st = eng_fuse_match(j->w, j->b, j->w->tmp, j->nm, j->anchor, &j->rn[0], why, sizeof why);
+	if (st == ENG_RW_REJECTED)
+		warn(j, "cannot fuse the match", why);
+	if (st == ENG_RW_DONE && !eng_rw_label_new(j->w, j->rn[0]))
+		st = ENG_RW_ERROR;
+	return st;
 }
 
 static eng_rwstatus build(rwjob *j)
 {
 	for (int i = 0; i < j->r->nrnodes; i++) {
-		eng_rwstatus st = build_node(j, i);
+		eng_rwstatus st = j->r->fuse_op ? build_fused(j) : build_node(j, i);
 		if (st != ENG_RW_DONE)
 			return st;
 	}
@@ -263,9 +305,8 @@ static eng_rwstatus infer(rwjob *j)
 {
 	ir_diags tmp;
 	ir_diags_init(&tmp);
-	for (int i = 0; i < j->r->nrnodes; i++)
-		if (!eng_infer_fused(j->g, j->rn[i], &tmp, j->w->file))
-			ir_infer_node(j->g, j->rn[i], &tmp, j->w->file);
+	for (int i = 0; i < j->r->nrnodes; i++) /* a call through its function's body */
+		eng_infer_replacement(j->w, j->rn[i], &tmp);
 	eng_rwstatus st = ENG_RW_DONE;
 	for (size_t i = 0; i < tmp.n && st == ENG_RW_DONE; i++)
 		if (tmp.v[i].sev == IR_ERROR) {
@@ -387,7 +428,10 @@ static int by_label(const void *a, const void *b)
 /* Sorts nodes by their position in the graph order. */
 static bool sort_nodes(eng_rw *w, ir_nid *v, size_t n)
 {
-	labelled *t = malloc((n ? n : 1) * sizeof *t);
+	labelled local[32];
+	if (n < 2)
+		return true;
+	labelled *t = n <= 32 ? local : malloc(n * sizeof *t);
 	if (!t)
 		return false;
 	for (size_t i = 0; i < n; i++)
@@ -395,7 +439,8 @@ static bool sort_nodes(eng_rw *w, ir_nid *v, size_t n)
 	qsort(t, n, sizeof *t, by_label);
 	for (size_t i = 0; i < n; i++)
 		v[i] = t[i].n;
-	free(t);
+	if (t != local)
+		free(t);
 	return true;
 }
 
@@ -501,14 +546,42 @@ static void discard(rwjob *j)
 
 /* ---------------------------------------------------------------- records */
 
+#define LABELS_LOCAL 32
+
+/* The labels of the live nodes of v: one allocation, the array of
+ * pointers followed by the strings (eng_report_free frees it at once).
+ * Up to LABELS_LOCAL nodes are labelled once, more twice. */
 static char **names_of(const ir_graph *g, const ir_nid *v, size_t n, size_t *count)
 {
-	char **out = calloc(n ? n : 1, sizeof *out);
+	char ids[LABELS_LOCAL][16], lb[64];
+	const char *label[LABELS_LOCAL];
+	size_t len[LABELS_LOCAL], bytes = 0, live = 0;
+	bool local = n <= LABELS_LOCAL;
 	*count = 0;
-	for (size_t i = 0; out && i < n; i++) {
-		char lb[64];
-		if (!ir_node_at(g, v[i])->dead && (out[*count] = strdup(eng_node_label(g, v[i], lb, sizeof lb))))
-			(*count)++;
+	for (size_t i = 0; i < n; i++) {
+		if (ir_node_at(g, v[i])->dead)
+			continue;
+		const char *name = local ? eng_node_label(g, v[i], ids[live], sizeof ids[live])
+					 : eng_node_label(g, v[i], lb, sizeof lb);
+		size_t k = strlen(name) + 1;
+		if (local) {
+			label[live] = name;
+			len[live] = k;
+		}
+		bytes += k;
+		live++;
+	}
+	char **out = malloc((live ? live : 1) * sizeof *out + bytes);
+	char *p = out ? (char *)(out + live) : NULL;
+	for (size_t i = 0, k = 0; out && i < n; i++) {
+		if (ir_node_at(g, v[i])->dead)
+			continue;
+		const char *name = local ? label[k] : eng_node_label(g, v[i], lb, sizeof lb);
+		size_t m = local ? len[k] : strlen(name) + 1;
+		memcpy(p, name, m);
+		out[(*count)++] = p;
+		p += m;
+		k++;
 	}
 	return out;
 }

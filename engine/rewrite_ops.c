@@ -1,6 +1,7 @@
 /* What the rewriter knows about ops: setting the attributes of a new node
  * from expression values (in the registry's kind for registered ops),
- * inferring the types of graft's own fused ops, and comparing types. */
+ * and comparing types.  (graft's own fused ops are calls: ir_infer_node
+ * infers them through their functions' bodies.) */
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,50 +95,6 @@ bool eng_put_attr(ir_graph *g, ir_nid n, const char *name, const eng_ev *v)
 }
 
 /* ---------------------------------------------------------------- types */
-
-/* graft's fused ops have no registry entry: their result has the type a
- * registered op (the one they extend) gives on their leading operands (and
- * attributes, when `attrs`). */
-static const struct {
-	const char *op, *base;
-	uint32_t nin;
-	bool attrs;
-} fused_base[] = {
-	{"FusedConv", "Conv", 3, true},
-	{"FusedGemm", "Gemm", 3, true},
-	{"AddRelu", "Add", 2, false},
-	{"MatMulAdd", "MatMul", 2, false},
-	{"Gelu", "Identity", 1, false},
-	{"LayerNorm", "Identity", 1, false},
-};
-
-bool eng_infer_fused(ir_graph *g, ir_nid n, ir_diags *d, const char *file)
-{
-	const ir_node *x = ir_node_at(g, n);
-	if (strcmp(ir_cstr(g, x->domain), "graft") != 0 || x->nout != 1)
-		return false;
-	size_t k = 0;
-	while (k < sizeof fused_base / sizeof fused_base[0] && strcmp(ir_cstr(g, x->op), fused_base[k].op))
-		k++;
-	if (k == sizeof fused_base / sizeof fused_base[0])
-		return false;
-	ir_val ins[3] = {0};
-	uint32_t nin = x->nin < fused_base[k].nin ? x->nin : fused_base[k].nin;
-	for (uint32_t i = 0; i < nin; i++)
-		ins[i] = ir_node_input(g, n, i);
-	ir_nid twin = ir_node_new(g, NULL, fused_base[k].base, ins, nin, 1, n);
-	if (!twin)
-		return true;
-	if (fused_base[k].attrs) {
-		eng_copy_attrs(g, n, twin);
-		ir_attr_remove(g, twin, "activation");
-		ir_attr_remove(g, twin, "activation_params");
-	}
-	ir_infer_node(g, twin, d, file);
-	ir_value_at(g, ir_node_output(g, n, 0))->type = ir_value_at(g, ir_node_output(g, twin, 0))->type;
-	ir_node_remove(g, twin);
-	return true;
-}
 
 bool eng_types_compatible(const ir_graph *g, ir_type a, ir_type b)
 {

@@ -449,10 +449,10 @@ void eng_check_rattrs(eng_cc *cc, const eng_rnode *rn)
 		if (!a->name)
 			continue;
 		int found = eng_ops_attr(rn->domain, &rn->op, 1, a->name, &kind, &near);
-		if (found == 0)
+		if (found == 0 && !rn->func)
 			eng_cc_error(cc, a->loc, "%s has no attribute '%s'%s%s%s", rn->op, a->name,
 				     near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
-		else
+		else if (a->value)
 			eng_check_expr(cc, a->value, ECTX_SET_ATTR, found > 0 ? kind : IR_ATTR_UNDEF);
 	}
 }

@@ -280,8 +280,11 @@ void eng_rule_dump(const eng_rule *r, FILE *out)
 		fprintf(out, "  @%d:%d\n", r->where[i]->loc.line, r->where[i]->loc.col);
 	}
 	fputs(r->nrnodes || r->noutputs ? "  replace:\n" : "  replace: (none: deletes dead code)\n", out);
-	for (int i = 0; i < r->nrnodes; i++)
+	for (int i = 0; i < r->nrnodes && !r->fuse_op; i++)
 		print_rnode(r, i, out);
+	if (r->fuse_op)
+		fprintf(out, "    r0 fuse %s::%s: the matched nodes become its body, their other operands its inputs\n",
+			r->fuse_domain, r->fuse_op);
 	for (int i = 0; i < r->noutputs; i++) {
 		const eng_output_map *m = &r->outputs[i];
 		fprintf(out, "    %s <- ", r->pnodes[m->pnode].result_names[m->presult]);

@@ -113,6 +113,7 @@ void eng_ruleset_free(eng_ruleset *rs)
 	if (!rs)
 		return;
 	arena *a = rs->arena;
+	eng_funcs_drop(rs, 0); /* the templates; the functions themselves are in the arena */
 	for (size_t i = 0; i < a->nregexes; i++)
 		pcre2_code_free(a->regexes[i]);
 	free(a->regexes);
@@ -122,6 +123,7 @@ void eng_ruleset_free(eng_ruleset *rs)
 	}
 	free(a);
 	free(rs->rules);
+	free(rs->funcs);
 	free(rs);
 }
 

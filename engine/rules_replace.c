@@ -122,6 +122,8 @@ static bool parse_capture_roperand(rctx *rc, eng_lexer *lx, eng_roperand *ro)
 		return true;
 	eng_loc at = tok_loc(lx);
 	eng_lex_next(lx);
+	if (cc->fn)
+		eng_cc_error(cc, at, "'?\?' picks a fallback for an absent capture of a match: a function body has none");
 	if (ro->index >= 0 && cc->r->captures[ro->index].is_list)
 		eng_cc_error(cc, at, "a list capture cannot be absent: '?\?' needs an optional $capture on its left");
 	if (!(ro->fallback = eng_alloc(cc->rs, sizeof *ro->fallback)))
@@ -200,6 +202,40 @@ static bool parse_roperands(rctx *rc, eng_lexer *lx, eng_roperand **ins, int *n)
 	return expect(rc->cc, lx, ')', "',' or ')'");
 }
 
+/* Is `name` an attribute the function being compiled declares? */
+static bool declared(const eng_cc *cc, const char *name, size_t n)
+{
+	for (int i = 0; cc->fn && i < cc->fn->nattrs; i++)
+		if (strlen(cc->fn->attrs[i]) == n && memcmp(cc->fn->attrs[i], name, n) == 0)
+			return true;
+	return false;
+}
+
+/* `@name` after '=' (or `@` after '...'): only function bodies refer to
+ * their function's attributes. */
+static bool parse_ref(eng_cc *cc, eng_lexer *lx, eng_rattr *a, bool spread)
+{
+	eng_loc at = tok_loc(lx);
+	eng_lex_next(lx);
+	if (!cc->fn)
+		eng_cc_error(cc, at, "attribute references (@name) belong in function bodies (functions:)");
+	if (spread) {
+		a->spread_node = ENG_SPREAD_REFS;
+		return true;
+	}
+	if (lx->tok.kind != TK_NAME)
+		return syntax_error(cc, lx, "the name of the function's attribute after '@'");
+	const char *s = lx->t->s + lx->tok.pos;
+	size_t n = lx->tok.end - lx->tok.pos;
+	if (cc->fn && !declared(cc, s, n))
+		eng_cc_error(cc, tok_loc(lx), "@%.*s: function %s declares no attribute '%.*s' (list it under attributes:)",
+			     (int)n, s, cc->fn->name, (int)n, s);
+	if (!(a->ref = eng_strdup(cc->rs, s, n)))
+		return eng_cc_oom(cc, at), false;
+	eng_lex_next(lx);
+	return true;
+}
+
 static bool parse_rattr(rctx *rc, eng_lexer *lx, eng_rattr *a)
 {
 	eng_cc *cc = rc->cc;
@@ -207,6 +243,8 @@ static bool parse_rattr(rctx *rc, eng_lexer *lx, eng_rattr *a)
 	if (eng_tok_is(&lx->tok, P_ELLIPSIS)) {
 		int result;
 		eng_lex_next(lx);
+		if (eng_tok_is(&lx->tok, '@'))
+			return parse_ref(cc, lx, a, true);
 		if (lx->tok.kind != TK_NAME)
 			return syntax_error(cc, lx, "a pattern node name after '...'");
 		a->spread_node = eng_pnode_by_name(cc->r, lx->t->s + lx->tok.pos, lx->tok.end - lx->tok.pos, &result);
@@ -224,6 +262,8 @@ static bool parse_rattr(rctx *rc, eng_lexer *lx, eng_rattr *a)
 	eng_lex_next(lx);
 	if (!expect(cc, lx, '=', "'=' after the attribute name"))
 		return false;
+	if (eng_tok_is(&lx->tok, '@'))
+		return parse_ref(cc, lx, a, false);
 	return (a->value = eng_parse_expr(cc, lx)) != NULL;
 }
 
@@ -249,12 +289,17 @@ static bool parse_rattrs(rctx *rc, eng_lexer *lx, eng_rattr **attrs, int *n)
 	return expect(rc->cc, lx, '}', "',' or '}'");
 }
 
-/* Operand count against the registry (unless a list capture spreads). */
+/* Operand count against the registry or the function's formal inputs
+ * (unless a list capture spreads). */
 static void check_rarity(eng_cc *cc, const eng_rnode *rn)
 {
 	int mn, mx, mo;
-	if (rn->domain || !eng_op_arity(rn->op, &mn, &mx, &mo))
+	if (rn->func) {
+		mn = 0;
+		mx = rn->func->ninputs;
+	} else if (rn->domain || !eng_op_arity(rn->op, &mn, &mx, &mo)) {
 		return;
+	}
 	for (int i = 0; i < rn->nins; i++)
 		if (rn->ins[i].kind == RO_CAPTURE && rn->ins[i].index >= 0 &&
 		    cc->r->captures[rn->ins[i].index].is_list)
@@ -291,7 +336,9 @@ static int parse_rterm(rctx *rc, eng_lexer *lx)
 		return syntax_error(cc, lx, "an op name (a replacement creates ops by name)"), -1;
 	if (!(rn.op = eng_strdup(cc->rs, lx->t->s + lx->tok.pos, lx->tok.end - lx->tok.pos)))
 		return eng_cc_oom(cc, rn.loc), -1;
-	eng_check_op(cc, rn.domain, rn.op, tok_loc(lx));
+	rn.func = eng_func_find(cc->rs, rn.domain, rn.op);
+	if (!rn.func)
+		eng_check_op(cc, rn.domain, rn.op, tok_loc(lx));
 	eng_lex_next(lx);
 	if (eng_tok_is(&lx->tok, '|'))
 		return eng_cc_error(cc, tok_loc(lx), "a replacement creates one op: alternatives (|) are for patterns"),
@@ -585,9 +632,126 @@ static void warn_unused(rctx *rc)
 	}
 }
 
+/* An output name of a function body: a local of the body or a formal. */
+static void resolve_body_output(rctx *rc, const char *name, eng_loc at, eng_roperand *out)
+{
+	eng_cc *cc = rc->cc;
+	*out = (eng_roperand){.kind = RO_NONE, .loc = at};
+	int cap = eng_capture_by_name(cc->r, name, strlen(name));
+	local *l = find_local(rc, name, strlen(name));
+	if (cap >= 0) {
+		*out = (eng_roperand){.kind = RO_CAPTURE, .index = cap, .loc = at};
+	} else if (!l) {
+		eng_cc_error(cc, at, "output '%s' is not defined by the body (a name on the left of a body line, "
+				     "or an input)", name);
+	} else if (l->rnode >= 0) {
+		l->used = true;
+		*out = (eng_roperand){.kind = RO_RNODE, .index = l->rnode, .result = l->result, .loc = at};
+	} else if (!l->bad && resolve_roperand(rc, &l->alias)) {
+		l->used = true;
+		copy_roperand(cc, out, &l->alias, at);
+	}
+}
+
+void eng_compile_body(eng_cc *cc, const eng_text *t, const char *const *outs, const eng_loc *locs, int nouts,
+		      eng_roperand *out_ops)
+{
+	rctx rc = {.cc = cc};
+	eng_rule *r = cc->r;
+	parse_replace(&rc, t);
+	if (cc->oom)
+		return;
+	int before = cc->nerrors;
+	resolve_aliases(&rc);
+	for (int i = 0; i < r->nrnodes; i++)
+		for (int k = 0; k < r->rnodes[i].nins; k++)
+			resolve_roperand(&rc, &r->rnodes[i].ins[k]);
+	for (int i = 0; i < nouts; i++)
+		resolve_body_output(&rc, outs[i], locs[i], &out_ops[i]);
+	if (cc->nerrors == before)
+		warn_unused(&rc);
+	if (cc->nerrors == before && r->nrnodes > 0)
+		eng_order_rnodes(cc);
+	check_exprs(&rc);
+}
+
+/* ---------------------------------------------------------------- fuse */
+
+/* The sinks' named results become the call's, in pattern order. */
+static void fuse_outputs(eng_cc *cc, eng_rnode *rn)
+{
+	eng_rule *r = cc->r;
+	for (int p = 0; p < r->npnodes; p++) {
+		bool used = false;
+		for (int q = 0; q < r->npnodes && !used; q++)
+			for (int i = 0; i < r->pnodes[q].nins; i++)
+				used = used || (r->pnodes[q].ins[i].kind == PO_NODE && r->pnodes[q].ins[i].index == p);
+		for (int k = 0; !used && k < r->pnodes[p].nresults; k++) {
+			if (strcmp(r->pnodes[p].result_names[k], "_") == 0)
+				continue;
+			eng_roperand with = {.kind = RO_RNODE, .index = 0, .result = rn->nresults, .loc = rn->loc};
+			if (!add_output(cc, p, k, &with, rn->loc))
+				return;
+			rn->result_names[rn->nresults++] = r->pnodes[p].result_names[k];
+		}
+	}
+	rn->name = rn->nresults ? rn->result_names[0] : NULL;
+}
+
+static void make_fuse(eng_cc *cc, eng_rnode *rn)
+{
+	eng_rule *r = cc->r;
+	int n = 0;
+	if (r->allow_escape)
+		eng_cc_error(cc, rn->loc, "fuse replaces the whole match by one call: allow_escape would keep part of it");
+	for (int i = 0; i < r->ncaptures; i++)
+		if (r->captures[i].is_list)
+			eng_cc_error(cc, r->captures[i].loc, "fuse makes the match's operands its inputs: a variadic "
+							     "capture ($%s...) would make their number vary", r->captures[i].name);
+	for (int p = 0; p < r->npnodes; p++)
+		n += r->pnodes[p].nresults;
+	if (!(rn->result_names = eng_alloc(cc->rs, (size_t)(n + 1) * sizeof *rn->result_names)))
+		return (void)eng_cc_oom(cc, rn->loc);
+	fuse_outputs(cc, rn);
+	if (new_rnode(cc, rn) >= 0) {
+		r->fuse_domain = rn->domain;
+		r->fuse_op = rn->op;
+	}
+}
+
+/* `fuse [domain::]Op` as the whole replacement: true when t is one
+ * (errors reported). */
+static bool parse_fuse(eng_cc *cc, const eng_text *t)
+{
+	eng_lexer lx;
+	eng_lex_init(&lx, t, true, cc->d);
+	eng_tok next = eng_lex_peek(&lx);
+	if (lx.tok.kind != TK_NAME || !tok_text_is(&lx, "fuse") || next.kind != TK_NAME)
+		return false;
+	eng_lex_next(&lx);
+	eng_rnode rn = {.loc = tok_loc(&lx)};
+	if (!eng_parse_domain(cc, &lx, &rn.domain))
+		return true;
+	if (lx.tok.kind != TK_NAME)
+		return syntax_error(cc, &lx, "the fused op's name"), true;
+	if (!(rn.op = eng_strdup(cc->rs, lx.t->s + lx.tok.pos, lx.tok.end - lx.tok.pos)))
+		return eng_cc_oom(cc, rn.loc), true;
+	eng_lex_next(&lx);
+	if (lx.tok.kind != TK_EOF)
+		return syntax_error(cc, &lx, "the end of the replacement (fuse is the whole of it)"), true;
+	if (!rn.domain || eng_func_find(cc->rs, rn.domain, rn.op))
+		eng_cc_error(cc, rn.loc, "fuse makes a function of its own: name it domain::Op, and not after a "
+					 "function of the rule files");
+	else if (!cc->pattern_failed)
+		make_fuse(cc, &rn);
+	return true;
+}
+
 void eng_compile_replace(eng_cc *cc, const eng_text *t)
 {
 	rctx rc = {.cc = cc};
+	if (t && parse_fuse(cc, t))
+		return;
 	if (t)
 		parse_replace(&rc, t);
 	if (cc->pattern_failed || cc->oom)

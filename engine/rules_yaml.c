@@ -173,7 +173,11 @@ static const char *const rule_keys[K_COUNT] = {
 	"name", "doc", "phase", "benefit", "exact", "tolerance", "when", "allow_escape", "pattern", "where", "replace",
 };
 
-static const char *const file_keys[] = {"version", "rules"};
+static const char *const file_keys[] = {"version", "rules", "functions"};
+
+enum { FK_NAME, FK_DOC, FK_INPUTS, FK_OUTPUTS, FK_ATTRIBUTES, FK_BODY, FK_COUNT };
+
+static const char *const func_keys[FK_COUNT] = {"name", "doc", "inputs", "outputs", "attributes", "body"};
 
 /* Sorts a mapping's values into out[] by key; reports unknown and
  * repeated keys. */
@@ -432,10 +436,121 @@ static void load_rules(loader *ld, const yaml_node_t *seq)
 		load_rule(ld, node(ld, *it));
 }
 
+/* ---- functions */
+
+static eng_loc loc_of(const loader *ld, const yaml_node_t *nd)
+{
+	return (eng_loc){ld->file, (int)nd->start_mark.line + 1, (int)nd->start_mark.column + 1};
+}
+
+static yaml_node_t *item(loader *ld, const yaml_node_t *seq, size_t i)
+{
+	return node(ld, seq->data.sequence.items.start[i]);
+}
+
+static size_t nitems(const yaml_node_t *seq)
+{
+	return (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+}
+
+/* inputs / outputs: a list of names. */
+static int get_names(loader *ld, const yaml_node_t *nd, const char *key, const char ***names, eng_loc **locs)
+{
+	if (nd->type != YAML_SEQUENCE_NODE) {
+		node_error(ld, nd, "'%s' must be a list of names, as [x, w, b]", key);
+		return 0;
+	}
+	size_t n = nitems(nd);
+	int k = 0;
+	*names = eng_alloc(ld->rs, (n + 1) * sizeof **names);
+	*locs = eng_alloc(ld->rs, (n + 1) * sizeof **locs);
+	for (size_t i = 0; *names && *locs && i < n; i++) {
+		const yaml_node_t *it = item(ld, nd, i);
+		if (it->type != YAML_SCALAR_NODE) {
+			node_error(ld, it, "'%s' must be a list of names, got %s in it", key, node_kind(it));
+			continue;
+		}
+		(*locs)[k] = loc_of(ld, it);
+		(*names)[k++] = eng_strdup(ld->rs, scalar(it), it->data.scalar.length);
+	}
+	return k;
+}
+
+/* attributes: a list of `name` or `name = default` strings. */
+static int get_attr_texts(loader *ld, const yaml_node_t *nd, const eng_text **out)
+{
+	if (nd->type != YAML_SEQUENCE_NODE) {
+		node_error(ld, nd, "'attributes' must be a list, as [pads, strides, \"epsilon = 1e-5\"]");
+		return 0;
+	}
+	size_t n = nitems(nd);
+	eng_text *v = eng_alloc(ld->rs, (n + 1) * sizeof *v);
+	int k = 0;
+	for (size_t i = 0; v && i < n; i++) {
+		const yaml_node_t *it = item(ld, nd, i);
+		const eng_text *t;
+		if (it->type != YAML_SCALAR_NODE)
+			node_error(ld, it, "an attribute is a string, 'name' or 'name = default', got %s", node_kind(it));
+		else if ((t = scalar_text(ld, it)))
+			v[k++] = *t;
+	}
+	*out = v;
+	return k;
+}
+
+static void get_func_fields(loader *ld, yaml_node_t *const *f, const yaml_node_t *nd, eng_func_src *src)
+{
+	if (!f[FK_NAME])
+		node_error(ld, nd, "a function needs a name, as graft::ConvRelu");
+	else if (want_scalar(ld, f[FK_NAME], "name", "a string"))
+		src->name = eng_strdup(ld->rs, scalar(f[FK_NAME]), f[FK_NAME]->data.scalar.length);
+	if (f[FK_DOC] && want_scalar(ld, f[FK_DOC], "doc", "a string"))
+		src->doc = eng_strdup(ld->rs, scalar(f[FK_DOC]), f[FK_DOC]->data.scalar.length);
+	if (f[FK_INPUTS])
+		src->ninputs = get_names(ld, f[FK_INPUTS], "inputs", &src->inputs, &src->input_locs);
+	if (f[FK_OUTPUTS])
+		src->noutputs = get_names(ld, f[FK_OUTPUTS], "outputs", &src->outputs, &src->output_locs);
+	else
+		node_error(ld, nd, "function '%s' has no outputs (outputs: [y])", src->name ? src->name : "?");
+	if (f[FK_ATTRIBUTES])
+		src->nattrs = get_attr_texts(ld, f[FK_ATTRIBUTES], &src->attrs);
+	if (f[FK_BODY])
+		src->body = get_text(ld, f[FK_BODY], "body");
+	else
+		node_error(ld, nd, "function '%s' has no body", src->name ? src->name : "?");
+}
+
+static void load_function(loader *ld, const yaml_node_t *nd)
+{
+	yaml_node_t *f[FK_COUNT] = {0};
+	size_t before = ld->d->nerrors;
+	if (nd->type != YAML_MAPPING_NODE) {
+		node_error(ld, nd, "a function must be a mapping (name:, inputs:, outputs:, body:, ...), got %s",
+			   node_kind(nd));
+		return;
+	}
+	eng_func_src src = {.loc = loc_of(ld, nd)};
+	collect_keys(ld, nd, func_keys, FK_COUNT, f, "a function");
+	get_func_fields(ld, f, nd, &src);
+	if (ld->d->nerrors == before && src.name && src.body)
+		eng_func_load(ld->rs, &src, ld->d);
+}
+
+static void load_functions(loader *ld, const yaml_node_t *seq)
+{
+	if (seq->type != YAML_SEQUENCE_NODE) {
+		node_error(ld, seq, "'functions' must be a list of functions (each item starts with '- name:'), got %s",
+			   node_kind(seq));
+		return;
+	}
+	for (size_t i = 0; i < nitems(seq); i++)
+		load_function(ld, item(ld, seq, i));
+}
+
 static void load_document(loader *ld)
 {
 	yaml_node_t *root = yaml_document_get_root_node(&ld->doc);
-	yaml_node_t *f[2] = {0};
+	yaml_node_t *f[3] = {0};
 	if (!root) {
 		ir_error(ld->d, ld->file, 1, 1, "the file is empty: a rule file is a mapping with a 'rules:' list");
 		return;
@@ -444,10 +559,12 @@ static void load_document(loader *ld)
 		node_error(ld, root, "a rule file is a mapping with a 'rules:' list, got %s", node_kind(root));
 		return;
 	}
-	collect_keys(ld, root, file_keys, 2, f, "a rule file");
+	collect_keys(ld, root, file_keys, 3, f, "a rule file");
 	if (f[0] && (f[0]->type != YAML_SCALAR_NODE || strcmp(scalar(f[0]), "1") != 0))
 		node_error(ld, f[0], "unsupported version '%s': this graft reads version 1",
 			   f[0]->type == YAML_SCALAR_NODE ? scalar(f[0]) : node_kind(f[0]));
+	if (f[2]) /* first: the rules of the file may use them */
+		load_functions(ld, f[2]);
 	if (f[1])
 		load_rules(ld, f[1]);
 	else
@@ -521,13 +638,15 @@ static void load_with(loader *ld)
 		ir_error(ld->d, ld->file, 0, 0, "out of memory");
 		return;
 	}
-	size_t before = ld->d->nerrors;
+	size_t before = ld->d->nerrors, funcs = ld->rs->nfuncs;
 	if (parse_yaml(ld)) {
 		load_document(ld);
 		yaml_document_delete(&ld->doc);
 	}
 	if (ld->d->nerrors == before && !add_rules(ld->rs, ld->rules, ld->nrules))
 		ir_error(ld->d, ld->file, 0, 0, "out of memory");
+	if (ld->d->nerrors != before) /* a file with errors contributes nothing */
+		eng_funcs_drop(ld->rs, funcs);
 }
 
 bool eng_load_text(eng_ruleset *rs, const char *text, size_t n, const char *file, ir_diags *d)

@@ -431,18 +431,6 @@ static void count_consts(grouper *gr, ir_diff_group *groups)
 
 /* ---------------------------------------------------------------- boundary */
 
-static bool push_val(ir_diff_vals *l, ir_val v)
-{
-	if ((l->n & (l->n - 1)) == 0) {
-		ir_val *p = realloc(l->v, (l->n ? l->n * 2 : 1) * sizeof *p);
-		if (!p)
-			return false;
-		l->v = p;
-	}
-	l->v[l->n++] = v;
-	return true;
-}
-
 static bool read_outside(grouper *gr, int side, ir_val v, uint32_t g)
 {
 	const ir_graph *gg = gr->st->s[side].g;
@@ -466,12 +454,12 @@ static bool node_boundary(grouper *gr, int side, ir_nid n, uint32_t g, ir_diff_g
 		     (in_group(gr, side, x->node, g) || gr->st->s[side].constlike[x->node])))
 			continue;
 		gr->stamp[side][v] = g + 1;
-		ok = push_val(&grp->in, v) && ok;
+		ok = diff_push_val(&grp->in, v) && ok;
 	}
 	for (uint32_t k = 0; k < ir_node_at(gg, n)->nout; k++) {
 		ir_val v = ir_node_output(gg, n, k);
 		if (read_outside(gr, side, v, g))
-			ok = push_val(&grp->out, v) && ok;
+			ok = diff_push_val(&grp->out, v) && ok;
 	}
 	return ok;
 }

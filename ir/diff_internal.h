@@ -68,6 +68,8 @@ bool diff_match(diff_state *st);
 bool diff_report(diff_state *st, ir_diff *r);
 /* Whether b's two commutative operands line up with a's crosswise. */
 bool diff_operands_swapped(const diff_state *st, ir_nid a, ir_nid b);
+/* Appends v to the list (grown at powers of two); false on out of memory. */
+bool diff_push_val(ir_diff_vals *l, ir_val v);
 
 /* ---- diff_group.c */
 /* Fills the result's replacement groups. */

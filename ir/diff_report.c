@@ -154,7 +154,7 @@ static bool collect_changes(const diff_state *st, ir_diff *r)
 
 /* ---------------------------------------------------------------- one-sided lists */
 
-static bool push_val(ir_diff_vals *l, ir_val v)
+bool diff_push_val(ir_diff_vals *l, ir_val v)
 {
 	if ((l->n & (l->n - 1)) == 0) { /* grow at powers of two */
 		ir_val *p = realloc(l->v, (l->n ? l->n * 2 : 1) * sizeof *p);
@@ -173,7 +173,7 @@ static bool unmatched_inputs(const diff_state *st, int side, ir_diff_vals *l)
 	for (size_t i = 0; i < ir_graph_ninputs(g); i++) {
 		ir_val v = ir_graph_input_at(g, i);
 		if (!st->vmap[side][v])
-			ok = push_val(l, v) && ok;
+			ok = diff_push_val(l, v) && ok;
 	}
 	return ok;
 }
@@ -185,7 +185,7 @@ static bool unmatched_consts(const diff_state *st, int side, ir_diff_vals *l)
 	for (size_t i = 0; i < ir_graph_nconsts(g); i++) {
 		ir_val v = ir_graph_const_at(g, i);
 		if (!st->vmap[side][v])
-			ok = push_val(l, v) && ok;
+			ok = diff_push_val(l, v) && ok;
 	}
 	return ok;
 }
@@ -196,7 +196,7 @@ static bool unmatched_outputs(const diff_state *st, int side, ir_diff_vals *l)
 	bool ok = true;
 	for (size_t i = 0; i < ir_graph_noutputs(g); i++)
 		if (!st->outmap[side][i])
-			ok = push_val(l, ir_graph_output_at(g, i)) && ok;
+			ok = diff_push_val(l, ir_graph_output_at(g, i)) && ok;
 	return ok;
 }
 

@@ -78,6 +78,14 @@ static void reserve_zero_ids(ir_graph *g)
 	ir_vec_push(g, g->blobs, (ir_blob){0});
 	ir_vec_push(g, g->chars, '\0');
 	ir_vec_push(g, g->strs, ((ir_strent){0, 0, 0}));
+	/* The pools start allocated, so that `pool.v + offset` is never
+	 * arithmetic on a null pointer (undefined even for offset 0). */
+	(void)ir_vec_reserve(g, g->attrs, 1);
+	(void)ir_vec_reserve(g, g->dims, 1);
+	(void)ir_vec_reserve(g, g->i64, 1);
+	(void)ir_vec_reserve(g, g->f32, 1);
+	(void)ir_vec_reserve(g, g->u32, 1);
+	(void)ir_vec_reserve(g, g->results, 1);
 }
 
 ir_graph *ir_graph_new_alloc(ir_allocf f, void *ud)
@@ -95,6 +103,11 @@ ir_graph *ir_graph_new_alloc(ir_allocf f, void *ud)
 ir_graph *ir_graph_new(void)
 {
 	return ir_graph_new_alloc(default_alloc, NULL);
+}
+
+bool ir_graph_adopts_malloc(const ir_graph *g)
+{
+	return g->alloc == default_alloc;
 }
 
 void ir_graph_free(ir_graph *g)
@@ -124,8 +137,10 @@ void ir_graph_free(ir_graph *g)
 	ir_vec_free(g, g->consts);
 	ir_vec_free(g, g->opsets);
 	ir_vec_free(g, g->props);
+	ir_vec_free(g, g->locs);
 	for (int k = 0; k < IR_EXTRA_KINDS; k++)
 		ir_vec_free(g, g->extras[k]);
+	ir_funcs_free(g);
 	g->alloc(g->ud, g, sizeof *g, 0);
 }
 
@@ -136,7 +151,7 @@ bool ir_graph_oom(const ir_graph *g)
 
 size_t ir_graph_bytes(const ir_graph *g)
 {
-	size_t b = sizeof *g + (size_t)g->hashcap * sizeof(uint32_t);
+	size_t b = sizeof *g + (size_t)g->hashcap * sizeof *g->strhash;
 	b += (size_t)g->chars.cap * sizeof(char) + (size_t)g->strs.cap * sizeof(ir_strent);
 	b += (size_t)g->nodes.cap * sizeof(ir_node) + (size_t)g->values.cap * sizeof(ir_value);
 	b += (size_t)g->uses.cap * sizeof(ir_use) + (size_t)g->results.cap * sizeof(ir_val);
@@ -145,6 +160,9 @@ size_t ir_graph_bytes(const ir_graph *g)
 	b += (size_t)g->u32.cap * sizeof(uint32_t) + (size_t)g->tensors.cap * sizeof(ir_tensor);
 	b += (size_t)g->blobs.cap * sizeof(ir_blob);
 	b += ((size_t)g->inputs.cap + g->outputs.cap + g->consts.cap) * sizeof(ir_val);
+	b += (size_t)g->funcs.cap * sizeof(ir_func) + (size_t)g->fattrs.cap * sizeof(ir_attr);
+	for (ir_fid f = 1; f <= ir_graph_nfuncs(g); f++)
+		b += ir_graph_bytes(ir_func_at(g, f)->body);
 	return b;
 }
 
@@ -160,17 +178,22 @@ const ir_meta *ir_graph_cmeta(const ir_graph *g)
 
 /* ---------------------------------------------------------------- strings */
 
+/* A slot of the string index: the string id in the low half, its hash in
+ * the high half (a probe compares hashes without reading the entries). */
+#define SLOT_ID(x) ((uint32_t)(x))
+#define SLOT_HASH(x) ((uint32_t)((x) >> 32))
+
 static bool rehash(ir_graph *g, uint32_t ncap)
 {
-	uint32_t *h = ir_alloc(g, (size_t)ncap * sizeof *h);
+	uint64_t *h = ir_alloc(g, (size_t)ncap * sizeof *h);
 	if (!h)
 		return false;
 	memset(h, 0, (size_t)ncap * sizeof *h);
 	for (uint32_t id = 1; id < g->strs.n; id++) {
-		uint32_t i = g->strs.v[id].hash & (ncap - 1);
+		uint32_t hash = g->strs.v[id].hash, i = hash & (ncap - 1);
 		while (h[i])
 			i = (i + 1) & (ncap - 1);
-		h[i] = id;
+		h[i] = (uint64_t)hash << 32 | id;
 	}
 	ir_free(g, g->strhash, (size_t)g->hashcap * sizeof *h);
 	g->strhash = h;
@@ -182,12 +205,14 @@ static uint32_t str_slot(const ir_graph *g, const char *s, size_t n, uint32_t ha
 {
 	uint32_t i = hash & (g->hashcap - 1);
 	for (;;) {
-		uint32_t id = g->strhash[i];
-		if (!id)
+		uint64_t x = g->strhash[i];
+		if (!x)
 			return i;
-		const ir_strent *e = &g->strs.v[id];
-		if (e->hash == hash && e->len == n && memcmp(g->chars.v + e->off, s, n) == 0)
-			return i;
+		if (SLOT_HASH(x) == hash) {
+			const ir_strent *e = &g->strs.v[SLOT_ID(x)];
+			if (e->len == n && memcmp(g->chars.v + e->off, s, n) == 0)
+				return i;
+		}
 		i = (i + 1) & (g->hashcap - 1);
 	}
 }
@@ -196,7 +221,7 @@ ir_str ir_str_lookup(const ir_graph *g, const char *s, size_t n)
 {
 	if (n == 0 || !g->hashcap)
 		return 0;
-	return g->strhash[str_slot(g, s, n, ir_hash_bytes(s, n))];
+	return SLOT_ID(g->strhash[str_slot(g, s, n, ir_hash_bytes(s, n))]);
 }
 
 ir_str ir_intern(ir_graph *g, const char *s, size_t n)
@@ -208,7 +233,7 @@ ir_str ir_intern(ir_graph *g, const char *s, size_t n)
 	uint32_t hash = ir_hash_bytes(s, n);
 	uint32_t slot = str_slot(g, s, n, hash);
 	if (g->strhash[slot])
-		return g->strhash[slot];
+		return SLOT_ID(g->strhash[slot]);
 	if (n >= UINT32_MAX - g->chars.n || !ir_vec_reserve(g, g->chars, n + 1) ||
 	    !ir_vec_reserve(g, g->strs, 1))
 		return 0;
@@ -218,7 +243,7 @@ ir_str ir_intern(ir_graph *g, const char *s, size_t n)
 	g->chars.n += (uint32_t)n + 1;
 	ir_str id = g->strs.n;
 	g->strs.v[g->strs.n++] = e;
-	g->strhash[slot] = id;
+	g->strhash[slot] = (uint64_t)hash << 32 | id;
 	return id;
 }
 

@@ -148,8 +148,10 @@ bool ir_icx_err(ir_icx *cx, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	int line, col;
 	ir_node_label(cx->g, cx->n, who, sizeof who);
-	ir_error(cx->d, cx->file, 0, 0, "%s: %s", who, msg);
+	ir_node_loc(cx->g, cx->n, &line, &col);
+	ir_error(cx->d, cx->file, line, col, "%s: %s", who, msg);
 	cx->errors++;
 	cx->failed = true;
 	return false;
@@ -404,9 +406,57 @@ static void commit(ir_icx *cx, ir_graph *g)
 	}
 }
 
+/* A type of another graph as a shape of g (symbols and blobs carried over). */
+static void shape_from(ir_graph *g, const ir_graph *src, ir_type t, ir_shape *s)
+{
+	ir_shape_of_type(src, t, s);
+	size_t n;
+	const void *b = s->kind == IR_TYPE_OPAQUE ? ir_blob_get(src, s->blob, &n) : NULL;
+	if (b)
+		s->blob = ir_blob_add(g, b, n);
+	for (int i = 0; i < s->rank; i++)
+		if (s->d[i].sym)
+			s->d[i].sym = ir_intern_cstr(g, ir_cstr(src, s->d[i].sym));
+}
+
+/* A call: its function's body, instantiated with the operands' types, is
+ * inferred; its outputs' types are the call's result types. */
+static void infer_call(ir_icx *cx, ir_graph *g, ir_nid n)
+{
+	ir_diags tmp;
+	ir_diags_init(&tmp);
+	ir_graph *inst = ir_call_instance(g, n, &tmp, cx->file);
+	if (inst)
+		ir_infer(inst, &tmp, cx->file);
+	cx->n = n;
+	cx->opcode = 0;
+	cx->nin = g->nodes.v[n].nin;
+	cx->nout = g->nodes.v[n].nout;
+	cx->failed = false;
+	for (int i = 0; i < IR_INFER_MAXOUT; i++)
+		ir_shape_none(&cx->out[i]);
+	for (size_t i = 0; i < tmp.n; i++)
+		if (tmp.v[i].sev == IR_ERROR)
+			ir_icx_err(cx, "in the body of its function: %s", tmp.v[i].msg);
+	for (uint32_t i = 0; inst && !cx->failed && i < cx->nout && i < IR_INFER_MAXOUT; i++) {
+		ir_val v = ir_graph_output_at(inst, i);
+		if (v)
+			shape_from(g, inst, ir_value_at(inst, v)->type, &cx->out[i]);
+	}
+	if (inst && !cx->failed)
+		commit(cx, g);
+	ir_graph_free(inst);
+	ir_diags_free(&tmp);
+}
+
 static void infer_one(ir_icx *cx, ir_graph *g, ir_nid n)
 {
-	if (!g->nodes.v[n].opcode)
+	if (!g->nodes.v[n].opcode) {
+		if (ir_node_callee(g, n))
+			infer_call(cx, g, n);
+		return;
+	}
+	if (ir_node_has_ref(g, n))
 		return;
 	if (!ir_icx_run(cx, n))
 		return;

@@ -8,7 +8,7 @@
 static void copy_shape(ir_shape *out, const ir_shape *x)
 {
 	ir_shape_tensor(out, x->dtype, x->rank);
-	if (x->rank > 0)
+	if (x->rank > 0 && x->rank <= IR_MAX_RANK)
 		memcpy(out->d, x->d, (size_t)x->rank * sizeof *x->d);
 }
 

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ir.h"
+#include "onnx_internal.h"
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -86,44 +86,128 @@ void *ir_read_file(const char *path, size_t *n, ir_diags *d)
 	return buf;
 }
 
-bool ir_write_file_atomic(const char *path, const void *data, size_t n, ir_diags *d)
+/* A temporary file beside path (*tmp: its malloc'd name); -1 (reported)
+ * when it cannot be created. */
+static int temp_open(const char *path, char **tmp, ir_diags *d)
 {
 	size_t len = strlen(path);
-	char *tmp = malloc(len + 16);
-	if (!tmp) {
+	*tmp = malloc(len + 16);
+	if (!*tmp) {
 		ir_error(d, path, 0, 0, "out of memory");
-		return false;
+		return -1;
 	}
-	snprintf(tmp, len + 16, "%s.tmpXXXXXX", path);
-	int fd = mkstemp(tmp);
+	snprintf(*tmp, len + 16, "%s.tmpXXXXXX", path);
+	int fd = mkstemp(*tmp);
 	if (fd < 0) {
 		ir_error(d, path, 0, 0, "cannot create a temporary file beside it: %s", strerror(errno));
-		free(tmp);
-		return false;
+		free(*tmp);
+		*tmp = NULL;
 	}
+	return fd;
+}
+
+static bool write_all(int fd, const void *data, size_t n)
+{
 	const char *p = data;
-	size_t left = n;
-	bool ok = true;
-	while (ok && left) {
-		ssize_t w = write(fd, p, left);
+	while (n) {
+		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
-		ok = w > 0;
-		if (ok) {
-			p += w;
-			left -= (size_t)w;
-		}
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
 	}
+	return true;
+}
+
+/* Closes the temporary file and renames it to path when everything was
+ * written (ok), else removes it; false (reported) on any failure. */
+static bool temp_commit(int fd, char *tmp, const char *path, bool ok, ir_diags *d)
+{
 	ok = ok && fchmod(fd, 0644) == 0;
 	ok = (close(fd) == 0) && ok;
 	if (!ok || rename(tmp, path) != 0) {
-		ir_error(d, path, 0, 0, "cannot write: %s", strerror(errno));
+		ir_error(d, path, 0, 0, "cannot write: %s", errno ? strerror(errno) : "write failed");
 		unlink(tmp);
 		free(tmp);
 		return false;
 	}
 	free(tmp);
 	return true;
+}
+
+bool ir_write_file_atomic(const char *path, const void *data, size_t n, ir_diags *d)
+{
+	char *tmp;
+	int fd = temp_open(path, &tmp, d);
+	if (fd < 0)
+		return false;
+	errno = 0;
+	return temp_commit(fd, tmp, path, write_all(fd, data, n), d);
+}
+
+/* protobuf-c's output, written to a file descriptor: small pieces gather in
+ * a buffer, large ones (tensor data, straight from the graph) are written
+ * as they come. */
+#define STAGE_CAP (256u << 10)
+
+typedef struct fd_out {
+	ProtobufCBuffer base;
+	int fd;
+	bool failed;
+	size_t len;
+	uint8_t *stage;
+} fd_out;
+
+static void fd_flush(fd_out *o)
+{
+	if (o->len && !o->failed)
+		o->failed = !write_all(o->fd, o->stage, o->len);
+	o->len = 0;
+}
+
+static void fd_append(ProtobufCBuffer *b, size_t n, const uint8_t *data)
+{
+	fd_out *o = (fd_out *)b;
+	if (o->failed || n == 0)
+		return;
+	if (o->len + n <= STAGE_CAP) {
+		memcpy(o->stage + o->len, data, n);
+		o->len += n;
+		return;
+	}
+	fd_flush(o);
+	if (n >= STAGE_CAP / 2)
+		o->failed = o->failed || !write_all(o->fd, data, n);
+	else
+		fd_append(b, n, data);
+}
+
+/* Streams the model into a temporary file renamed into place: no copy of
+ * the whole serialized model in memory. */
+static bool save_onnx(const ir_graph *g, const char *path, ir_diags *d)
+{
+	fd_out o = {.base = {fd_append}, .stage = malloc(STAGE_CAP)};
+	if (!o.stage) {
+		ir_error(d, path, 0, 0, "out of memory");
+		return false;
+	}
+	char *tmp;
+	o.fd = temp_open(path, &tmp, d);
+	bool ok = o.fd >= 0;
+	if (ok && !ir_onnx_write_stream(g, &o.base, d)) { /* reported: no file is written */
+		close(o.fd);
+		unlink(tmp);
+		free(tmp);
+		ok = false;
+	} else if (ok) {
+		errno = 0;
+		fd_flush(&o);
+		ok = temp_commit(o.fd, tmp, path, !o.failed, d);
+	}
+	free(o.stage);
+	return ok;
 }
 
 /* The side file holding a .gir's large constants. */
@@ -221,20 +305,19 @@ static bool save_text(const ir_graph *g, const char *path, ir_format fmt, int in
 
 bool ir_save_inline(const ir_graph *g, const char *path, ir_format fmt, int inline_max, ir_diags *d)
 {
+	struct stat st;
 	if (fmt == IR_FMT_UNKNOWN)
 		fmt = ir_format_of_path(path);
+	if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		ir_error(d, path, 0, 0, "is a directory"); /* before a .gir's side file is written */
+		return false;
+	}
 	if (fmt == IR_FMT_ONNX) {
 		if (strcmp(path, "-") == 0) {
 			ir_error(d, path, 0, 0, "ONNX is binary: give an output file name");
 			return false;
 		}
-		void *buf = NULL;
-		size_t n = 0;
-		if (!ir_onnx_write_buf(g, &buf, &n, d))
-			return false;
-		bool ok = ir_write_file_atomic(path, buf, n, d);
-		free(buf);
-		return ok;
+		return save_onnx(g, path, d);
 	}
 	if (fmt == IR_FMT_GIR || fmt == IR_FMT_DOT)
 		return save_text(g, path, fmt, inline_max, d);

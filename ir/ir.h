@@ -266,9 +266,9 @@ size_t ir_graph_nprops(const ir_graph *g);
 ir_kv ir_graph_prop_at(const ir_graph *g, size_t i);
 
 /* Things graft keeps but does not interpret, as serialized protobuf blobs:
- * ModelProto.functions, GraphProto.sparse_initializer,
- * GraphProto.quantization_annotation, ModelProto.training_info. */
-typedef enum { IR_EXTRA_FUNCTION, IR_EXTRA_SPARSE_INIT, IR_EXTRA_QUANT_ANNOT, IR_EXTRA_TRAINING, IR_EXTRA_KINDS } ir_extra_kind;
+ * GraphProto.sparse_initializer, GraphProto.quantization_annotation,
+ * ModelProto.training_info.  (ModelProto.functions are functions, below.) */
+typedef enum { IR_EXTRA_SPARSE_INIT, IR_EXTRA_QUANT_ANNOT, IR_EXTRA_TRAINING, IR_EXTRA_KINDS } ir_extra_kind;
 void ir_graph_add_extra(ir_graph *g, ir_extra_kind k, ir_bid b);
 size_t ir_graph_nextras(const ir_graph *g, ir_extra_kind k);
 ir_bid ir_graph_extra_at(const ir_graph *g, ir_extra_kind k, size_t i);
@@ -306,9 +306,14 @@ int ir_type_format(const ir_graph *g, ir_type t, char *buf, size_t cap);
 /* Copies dims and data (data may be NULL: zero-filled). */
 ir_tid ir_tensor_new(ir_graph *g, ir_str name, ir_dtype dt, int rank, const int64_t *dims,
 		     const void *data, size_t nbytes);
-/* Takes ownership of data (allocated with the graph's allocator via ir_alloc). */
+/* Takes ownership of data (allocated with the graph's allocator via ir_alloc,
+ * or with malloc when ir_graph_adopts_malloc). */
 ir_tid ir_tensor_adopt(ir_graph *g, ir_str name, ir_dtype dt, int rank, const int64_t *dims,
 		       void *data, size_t nbytes);
+/* True when the graph's allocator is malloc's (ir_graph_new, ONNX import): a
+ * malloc'd buffer may then become a tensor's data (ir_tensor_adopt, or
+ * replacing ir_tensor.data after freeing the old one with ir_free). */
+bool ir_graph_adopts_malloc(const ir_graph *g);
 ir_tensor *ir_tensor_at(const ir_graph *g, ir_tid t);
 const int64_t *ir_tensor_dims(const ir_graph *g, ir_tid t);
 int64_t ir_tensor_numel(const ir_graph *g, ir_tid t);
@@ -375,6 +380,10 @@ void ir_node_remove(ir_graph *g, ir_nid n);
 void ir_node_move(ir_graph *g, ir_nid n, ir_nid before);
 /* Re-resolves every node's opcode (after opsets change). */
 void ir_graph_resolve_ops(ir_graph *g);
+/* Where node n was written in a .gir file (1-based; 0 when unknown), for
+ * diagnostics only: never printed, exported nor compared. */
+void ir_node_set_loc(ir_graph *g, ir_nid n, int line, int col);
+void ir_node_loc(const ir_graph *g, ir_nid n, int *line, int *col);
 
 /* ---- node attributes (kept in insertion order; setting an existing name replaces it) */
 ir_attr *ir_node_attrs(const ir_graph *g, ir_nid n); /* nattr entries */
@@ -405,6 +414,73 @@ int64_t ir_attr_int(const ir_graph *g, ir_nid n, const char *name, int64_t dflt)
 float ir_attr_float(const ir_graph *g, ir_nid n, const char *name, float dflt);
 /* Copies up to cap ints; returns the list length or -1 when absent. */
 int ir_attr_ints_get(const ir_graph *g, ir_nid n, const char *name, int64_t *out, int cap);
+
+/* ---------------------------------------------------------------- functions (func.c, func_copy.c)
+ * Model-local functions (ONNX FunctionProto).  A graph holds a table of
+ * functions; each has a domain, a name, a doc string, the attributes it
+ * declares (each optionally with a default) and a body: a graph of its own
+ * whose inputs are the formal inputs, whose outputs are the formal outputs
+ * and whose opsets are the function's opset imports.  Body nodes read the
+ * call's attributes through references (ir_attr.ref names a declared
+ * attribute; such a body attribute holds no value of its own).
+ *
+ * A node whose (domain, op) names a function of its graph -- or, for a node
+ * of a body, of the graph holding that function -- is a call.  Formal input
+ * i is the call's operand i (absent when the operand is absent or missing);
+ * call result j is formal output j (a call may have fewer results); a
+ * reference takes the call's attribute of that name, else the function's
+ * default, else the referring attribute is left out (the op's own default
+ * applies). */
+typedef uint32_t ir_fid; /* function id: 1..ir_graph_nfuncs(g); 0 = none */
+
+typedef struct ir_func {
+	ir_str domain, name, doc; /* strings of the graph holding the function */
+	ir_graph *body;           /* owned; freed with the graph */
+} ir_func;
+
+/* Adds a function with an empty body (no opsets, no attributes); 0 when
+ * (domain, name) is taken or out of memory.  domain NULL or "" is the
+ * default domain. */
+ir_fid ir_func_new(ir_graph *g, const char *domain, const char *name);
+size_t ir_graph_nfuncs(const ir_graph *g);
+ir_func *ir_func_at(const ir_graph *g, ir_fid f);
+/* The function (domain, name) of g itself; 0 when none. */
+ir_fid ir_func_find(const ir_graph *g, const char *domain, const char *name);
+/* The function node n calls (looked up in g, then in the graphs holding
+ * the functions g is a body or instance of); NULL when n is no call. */
+const ir_func *ir_node_callee(const ir_graph *g, ir_nid n);
+/* The attributes a function declares, kept on its body graph in order:
+ * kind IR_ATTR_UNDEF declares one without a default; any other kind is
+ * the default (its pools in the body).  Adding a declared name replaces it. */
+void ir_func_add_attr(ir_graph *body, const ir_attr *a);
+size_t ir_func_nattrs(const ir_graph *body);
+const ir_attr *ir_func_attr_at(const ir_graph *body, size_t i);
+const ir_attr *ir_func_attr_find(const ir_graph *body, const char *name);
+/* Deep copy of function f of src into dst (body, attributes, doc), under
+ * the same name; 0 when dst has the name already or out of memory. */
+ir_fid ir_func_copy(ir_graph *dst, const ir_graph *src, ir_fid f);
+/* A copy of the body of the function call n calls, specialised for the
+ * call: its inputs are the formals the call supplies, in order (formals of
+ * absent operands are dropped and read as absent), typed as the call's
+ * operands; references bound as described above.  Types are not inferred.
+ * NULL (errors in d) when n is no call, does not fit the signature, or
+ * calls nest too deep.  Free with ir_graph_free. */
+ir_graph *ir_call_instance(const ir_graph *g, ir_nid n, ir_diags *d, const char *file);
+/* Replaces call n by a copy of its function's body: the copied nodes are
+ * named "<call name>/<body node name>" and the call's result values are
+ * rewired to the body's outputs.  false (errors in d) as ir_call_instance. */
+bool ir_inline_call(ir_graph *g, ir_nid n, ir_diags *d, const char *file);
+/* Copies a type of src into dst (symbolic dims and opaque blobs included). */
+ir_type ir_type_copy(ir_graph *dst, const ir_graph *src, ir_type t);
+/* Copies attribute a of src into *out, its pools, strings, tensors and
+ * blobs now in dst (src may be dst); put it on a node with ir_attr_put.
+ * false when out of memory. */
+bool ir_attr_copy(ir_graph *dst, const ir_graph *src, const ir_attr *a, ir_attr *out);
+/* Two function bodies (of any graphs) compute the same: as many formals,
+ * the same nodes in the same order (domain, op, operands by position,
+ * attributes by value), the same outputs and declared attributes; value
+ * and node names, docs and types aside. */
+bool ir_body_equal(const ir_graph *a, const ir_graph *b);
 
 /* ---------------------------------------------------------------- op registry (ops.c, ops.def) */
 enum {
@@ -458,7 +534,9 @@ size_t ir_op_count(void);
 /* ---------------------------------------------------------------- shape inference (infer.c) */
 /* Infers result types of every node in graph order, filling unknown parts
  * and checking declared ones.  A conflict between an inferred and a declared
- * type is an error naming the node; returns the number of errors. */
+ * type is an error naming the node; returns the number of errors.  A call
+ * is inferred through its body (ir_call_instance); nodes with attribute
+ * references (function bodies) are skipped. */
 size_t ir_infer(ir_graph *g, ir_diags *d, const char *file);
 /* Infers one node's results (after a rewrite). */
 bool ir_infer_node(ir_graph *g, ir_nid n, ir_diags *d, const char *file);
@@ -466,7 +544,10 @@ bool ir_infer_node(ir_graph *g, ir_nid n, ir_diags *d, const char *file);
 /* ---------------------------------------------------------------- verifier (verify.c) */
 /* Single definition, defined-before-use along the graph order (so no
  * cycles), use lists exact, arity/attribute kinds/types consistent with the
- * registry.  Returns the number of errors added to d. */
+ * registry; every function body the same way (without types), its
+ * references naming declared attributes, no function calling itself; every
+ * call's operands, results and attributes fitting its function.  Returns
+ * the number of errors added to d. */
 size_t ir_verify(const ir_graph *g, ir_diags *d, const char *file);
 /* Reorders nodes topologically; false (with an error naming a node on the
  * cycle) when the graph has a cycle. */
@@ -502,7 +583,7 @@ typedef struct ir_stats {
 	int64_t macs_unknown;        /* nodes whose MACs need shapes that are unknown */
 } ir_stats;
 /* MACs of one node (0 for ops without multiply-accumulate work, -1 when
- * shapes are unknown).  requires: inferred types. */
+ * shapes are unknown; a call: its body's).  requires: inferred types. */
 int64_t ir_node_macs(const ir_graph *g, ir_nid n);
 ir_stats ir_graph_stats(const ir_graph *g);
 

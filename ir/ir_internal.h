@@ -22,6 +22,18 @@ typedef struct ir_blob {
 	size_t n;
 } ir_blob;
 
+typedef struct ir_srcloc {
+	int line, col;
+} ir_srcloc;
+
+/* A remembered registry lookup: (op, domain) at an opset version. */
+typedef struct ir_opcache {
+	ir_str op, domain;
+	int64_t version;
+	uint16_t opcode;
+} ir_opcache;
+#define IR_OPCACHE 64 /* entries, by op string id */
+
 struct ir_graph {
 	ir_allocf alloc;
 	void *ud;
@@ -30,7 +42,7 @@ struct ir_graph {
 	/* interned strings: bytes (each NUL-terminated), entries, hash index */
 	IR_VEC(char) chars;
 	IR_VEC(ir_strent) strs;
-	uint32_t *strhash; /* open addressing, holds string ids, 0 = empty */
+	uint64_t *strhash; /* open addressing: hash << 32 | string id; 0 = empty */
 	uint32_t hashcap;
 
 	IR_VEC(ir_node) nodes;
@@ -51,10 +63,16 @@ struct ir_graph {
 	IR_VEC(ir_opset) opsets;
 	IR_VEC(ir_kv) props;
 	IR_VEC(ir_bid) extras[IR_EXTRA_KINDS];
+	IR_VEC(ir_func) funcs;   /* model-local functions (func.c) */
+	IR_VEC(ir_attr) fattrs;  /* a function body: the attributes its function declares */
+	const ir_graph *scope;   /* a body or call instance: the graph holding its function */
+	int depth;               /* a call instance: how many calls deep */
+	IR_VEC(ir_srcloc) locs; /* by node id: where the .gir parser read it */
 
 	ir_nid first, last;
 	uint32_t live_nodes;
 	ir_meta meta;
+	ir_opcache opcache[IR_OPCACHE]; /* recent opcode lookups (node.c) */
 };
 
 /* Ensures room for `extra` more elements; false (and g->oom) on failure. */
@@ -72,5 +90,18 @@ uint32_t ir_hash_bytes(const void *p, size_t n);
 
 /* Resolves one node's opcode from op/domain and the graph's opsets. */
 void ir_node_resolve(ir_graph *g, ir_nid n);
+
+/* ---------------------------------------------------------------- func.c, func_copy.c */
+
+/* Frees the function table (ir_graph_free). */
+void ir_funcs_free(ir_graph *g);
+/* The function (domain, op) names as seen from g (g's table, then the
+ * tables of the graphs g's scope chain leads to); *owner receives the graph
+ * holding it.  NULL when none. */
+const ir_func *ir_func_lookup(const ir_graph *g, const char *domain, const char *op, const ir_graph **owner);
+/* Node n carries an attribute reference (it belongs to a function body). */
+bool ir_node_has_ref(const ir_graph *g, ir_nid n);
+/* ir_verify's part for functions: bodies, references, recursion, calls. */
+size_t ir_verify_funcs(const ir_graph *g, ir_diags *d, const char *file);
 
 #endif

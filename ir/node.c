@@ -129,17 +129,55 @@ ir_nid ir_graph_last(const ir_graph *g)
 
 /* ---------------------------------------------------------------- nodes */
 
+/* The version the graph imports for the node's domain (-1: none), found
+ * by string id: ir_graph_add_opset interns domains as ir_node_new does
+ * ("ai.onnx" as the default domain, id 0). */
+static int64_t node_opset(const ir_graph *g, const ir_node *x)
+{
+	ir_str dom = x->domain && strcmp(ir_cstr(g, x->domain), "ai.onnx") == 0 ? 0 : x->domain;
+	for (uint32_t i = 0; i < g->opsets.n; i++)
+		if (g->opsets.v[i].domain == dom)
+			return g->opsets.v[i].version;
+	return -1;
+}
+
+/* The registry is searched by name; the answer for (op, domain, version)
+ * is remembered per graph (a slot per op string id, modulo the size). */
 void ir_node_resolve(ir_graph *g, ir_nid n)
 {
 	ir_node *x = &g->nodes.v[n];
-	const char *dom = ir_cstr(g, x->domain);
-	x->opcode = ir_op_lookup(dom, ir_cstr(g, x->op), ir_graph_opset(g, dom));
+	int64_t version = node_opset(g, x);
+	ir_opcache *c = &g->opcache[x->op % IR_OPCACHE];
+	if (!x->op || c->op != x->op || c->domain != x->domain || c->version != version) {
+		uint16_t code = ir_op_lookup(ir_cstr(g, x->domain), ir_cstr(g, x->op), version);
+		*c = (ir_opcache){x->op, x->domain, version, code};
+	}
+	x->opcode = c->opcode;
 }
 
 void ir_graph_resolve_ops(ir_graph *g)
 {
 	for (ir_nid n = g->first; n; n = g->nodes.v[n].next)
 		ir_node_resolve(g, n);
+}
+
+void ir_node_set_loc(ir_graph *g, ir_nid n, int line, int col)
+{
+	if (n >= g->locs.n) {
+		uint32_t more = n + 1 - g->locs.n;
+		if (!ir_vec_reserve(g, g->locs, more))
+			return;
+		memset(g->locs.v + g->locs.n, 0, more * sizeof *g->locs.v);
+		g->locs.n += more;
+	}
+	g->locs.v[n] = (ir_srcloc){line, col};
+}
+
+void ir_node_loc(const ir_graph *g, ir_nid n, int *line, int *col)
+{
+	ir_srcloc at = n < g->locs.n ? g->locs.v[n] : (ir_srcloc){0, 0};
+	*line = at.line;
+	*col = at.col;
 }
 
 /* Allocates nin fresh slots at the end of the use arena. */

@@ -13,8 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ir_internal.h"
-#include "onnx.pb-c.h"
+#include "onnx_internal.h"
 
 /* ir_version and default opset written for hand-built graphs. */
 #define EXPORT_IR_VERSION 8
@@ -453,7 +452,7 @@ static Onnx__AttributeProto *ex_attr(exporter *x, const ir_attr *a)
 	ap->doc_string = opt_str(x, a->doc);
 	ap->has_type = 1;
 	ap->type = (Onnx__AttributeProto__AttributeType)a->kind;
-	return ex_attr_value(x, ap, a) ? ap : NULL;
+	return a->ref || ex_attr_value(x, ap, a) ? ap : NULL; /* a reference holds no value */
 }
 
 /* ---------------------------------------------------------------- nodes */
@@ -605,6 +604,29 @@ static ProtobufCMessage **ex_extras(exporter *x, ir_extra_kind k,
 	return v;
 }
 
+/* Every function, serialized by onnx_func.c and unpacked into the tree. */
+static Onnx__FunctionProto **ex_functions(exporter *x, size_t *n)
+{
+	size_t cnt = ir_graph_nfuncs(x->g);
+	Onnx__FunctionProto **v = ex_alloc(x, cnt * sizeof *v);
+	for (size_t i = 0; v && i < cnt; i++) {
+		void *buf;
+		size_t len;
+		unpacked *u = ex_alloc(x, sizeof *u);
+		if (!u || !ir_onnx_pack_func(x->g, (ir_fid)i + 1, &buf, &len, x->d))
+			return x->failed = true, NULL;
+		u->msg = protobuf_c_message_unpack(&onnx__function_proto__descriptor, NULL, len, buf);
+		free(buf);
+		if (!u->msg)
+			return ex_fail(x, "out of memory while exporting the ONNX model"), NULL;
+		u->next = x->blobs;
+		x->blobs = u;
+		v[i] = (Onnx__FunctionProto *)u->msg;
+	}
+	*n = cnt;
+	return v;
+}
+
 static bool ex_graph_extras(exporter *x, Onnx__GraphProto *gp)
 {
 	gp->sparse_initializer = (Onnx__SparseTensorProto **)ex_extras(
@@ -690,19 +712,41 @@ static bool ex_model(exporter *x, Onnx__ModelProto *mp)
 	mp->has_model_version = meta->model_version != 0;
 	mp->model_version = meta->model_version;
 	mp->doc_string = opt_str(x, meta->doc);
-	mp->functions = (Onnx__FunctionProto **)ex_extras(
-		x, IR_EXTRA_FUNCTION, &onnx__function_proto__descriptor, &mp->n_functions);
+	mp->functions = ex_functions(x, &mp->n_functions);
 	mp->training_info = (Onnx__TrainingInfoProto **)ex_extras(
 		x, IR_EXTRA_TRAINING, &onnx__training_info_proto__descriptor, &mp->n_training_info);
 	return mp->functions && mp->training_info && ex_opsets(x, mp) && ex_props(x, mp) &&
 	       (mp->graph = ex_graph(x)) != NULL;
 }
 
+bool ir_onnx_attr_pack(const ir_graph *g, const ir_attr *a, void **out, size_t *n, ir_diags *d)
+{
+	exporter x = {0};
+	x.g = g;
+	x.d = d;
+	Onnx__AttributeProto *ap = ex_attr(&x, a);
+	*out = NULL;
+	*n = ap ? onnx__attribute_proto__get_packed_size(ap) : 0;
+	if (ap && !(*out = malloc(*n ? *n : 1)))
+		ex_fail(&x, "out of memory while exporting the ONNX model");
+	if (*out)
+		onnx__attribute_proto__pack(ap, *out);
+	exporter_free(&x);
+	return *out != NULL;
+}
+
+static bool size_ok(exporter *x, size_t size)
+{
+	if (size > INT32_MAX)
+		return ex_fail(x, "the model needs %zu bytes, over protobuf's 2 GB limit", size);
+	return true;
+}
+
 static bool pack_model(exporter *x, const Onnx__ModelProto *mp, void **out, size_t *n)
 {
 	size_t size = onnx__model_proto__get_packed_size(mp);
-	if (size > INT32_MAX)
-		return ex_fail(x, "the model needs %zu bytes, over protobuf's 2 GB limit", size);
+	if (!size_ok(x, size))
+		return false;
 	uint8_t *buf = malloc(size ? size : 1);
 	if (!buf)
 		return ex_fail(x, "out of memory while exporting the ONNX model");
@@ -721,6 +765,19 @@ bool ir_onnx_write_buf(const ir_graph *g, void **out, size_t *n, ir_diags *d)
 	*out = NULL;
 	*n = 0;
 	bool ok = assign_names(&x) && ex_model(&x, &mp) && pack_model(&x, &mp, out, n);
+	exporter_free(&x);
+	return ok;
+}
+
+bool ir_onnx_write_stream(const ir_graph *g, ProtobufCBuffer *out, ir_diags *d)
+{
+	exporter x = {0};
+	x.g = g;
+	x.d = d;
+	Onnx__ModelProto mp = ONNX__MODEL_PROTO__INIT;
+	bool ok = assign_names(&x) && ex_model(&x, &mp) && size_ok(&x, onnx__model_proto__get_packed_size(&mp));
+	if (ok)
+		onnx__model_proto__pack_to_buffer(&mp, out);
 	exporter_free(&x);
 	return ok;
 }

@@ -6,30 +6,33 @@
  * ir_toposort reports) are representable.  Messages graft does not
  * interpret are kept byte-exact as blobs of the re-packed messages. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "ir_internal.h"
-#include "onnx.pb-c.h"
+#include "onnx_internal.h"
 
-/* The graph and protobuf-c both allocate with malloc, so a tensor's
- * raw_data buffer can move into the graph without a copy. */
-static void *malloc_graph_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-	(void)ud;
-	(void)osize;
-	if (nsize == 0) {
-		free(ptr);
-		return NULL;
-	}
-	return realloc(ptr, nsize);
-}
+/* Buffers from a huge page's size on (a large tensor's raw_data) start on
+ * a huge page and ask for huge pages: protobuf-c copies raw_data into them,
+ * and filling fresh memory page by page costs more than the copy.  Still
+ * malloc's memory (free releases it): the graph adopts these buffers. */
+#define HUGE_PAGE (2u << 20)
 
 static void *malloc_pb_alloc(void *ud, size_t n)
 {
 	(void)ud;
+#ifdef MADV_HUGEPAGE
+	void *p;
+	if (n >= HUGE_PAGE && posix_memalign(&p, HUGE_PAGE, n) == 0) {
+		madvise(p, n & ~(size_t)(HUGE_PAGE - 1), MADV_HUGEPAGE); /* advice only */
+		return p;
+	}
+#endif
 	return malloc(n);
 }
 
@@ -609,6 +612,25 @@ static bool import_attr(importer *m, ir_nid n, Onnx__AttributeProto *a)
 	return !m->g->oom;
 }
 
+bool ir_onnx_attr_unpack(ir_graph *g, Onnx__AttributeProto *a, const char *where, const char *file,
+			 const char *base_dir, ir_diags *d, ir_attr *out)
+{
+	importer m = {0};
+	m.g = g;
+	m.d = d;
+	m.file = file;
+	m.base_dir = base_dir;
+	*out = (ir_attr){0};
+	if (!a->name || !*a->name)
+		return fail(&m, "%s has an attribute without a name", where);
+	if (!attr_kind(&m, a, where, &out->kind) || !attr_value(&m, a, out))
+		return false;
+	out->name = intern(&m, a->name);
+	out->ref = intern(&m, a->ref_attr_name);
+	out->doc = intern(&m, a->doc_string);
+	return !g->oom;
+}
+
 /* ---------------------------------------------------------------- nodes */
 
 /* Creates node i with its results named; operands are resolved later. */
@@ -884,8 +906,6 @@ static void import_meta(importer *m, const Onnx__ModelProto *mp)
 		const Onnx__StringStringEntryProto *p = mp->metadata_props[i];
 		ir_graph_add_prop(m->g, intern(m, p->key), intern(m, p->value));
 	}
-	for (size_t i = 0; i < mp->n_functions; i++)
-		ir_graph_add_extra(m->g, IR_EXTRA_FUNCTION, pack_blob(m, &mp->functions[i]->base));
 	for (size_t i = 0; i < mp->n_training_info; i++)
 		ir_graph_add_extra(m->g, IR_EXTRA_TRAINING,
 				   pack_blob(m, &mp->training_info[i]->base));
@@ -897,6 +917,8 @@ static bool import_model(importer *m, Onnx__ModelProto *mp)
 		return fail(m, "not a valid ONNX model: it has no graph");
 	m->gp = mp->graph;
 	import_meta(m, mp); /* opsets first: ir_node_new resolves opcodes with them */
+	if (!ir_onnx_import_funcs(m->g, mp, m->file, m->base_dir, m->d))
+		return false;
 	if (!import_graph(m, mp->graph) || m->g->oom)
 		return false;
 	return ir_toposort(m->g, m->d, m->file);
@@ -920,7 +942,7 @@ ir_graph *ir_onnx_read_buf(const void *buf, size_t n, const char *file, const ch
 		return NULL;
 	}
 	importer m = {0};
-	m.g = ir_graph_new_alloc(malloc_graph_alloc, NULL);
+	m.g = ir_graph_new();
 	m.d = d;
 	m.file = file;
 	m.base_dir = base_dir;
@@ -951,10 +973,33 @@ static char *dir_of(const char *path)
 	return dir;
 }
 
+/* A regular file mapped read-only (no copy: protobuf-c parses the page
+ * cache); NULL when it cannot be mapped (then it is read). */
+static void *map_file(const char *path, size_t *n)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	void *p = NULL;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		int flags = MAP_PRIVATE;
+#ifdef MAP_POPULATE
+		flags |= MAP_POPULATE; /* one call maps every page: no fault per page */
+#endif
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ, flags, fd, 0);
+		if (p == MAP_FAILED)
+			p = NULL;
+		*n = (size_t)st.st_size;
+	}
+	if (fd >= 0)
+		close(fd);
+	return p;
+}
+
 ir_graph *ir_onnx_read_file(const char *path, ir_diags *d)
 {
-	size_t n;
-	void *buf = ir_read_file(path, &n, d);
+	size_t n = 0;
+	void *map = strcmp(path, "-") ? map_file(path, &n) : NULL;
+	void *buf = map ? map : ir_read_file(path, &n, d);
 	if (!buf)
 		return NULL;
 	char *dir = dir_of(path);
@@ -964,6 +1009,9 @@ ir_graph *ir_onnx_read_file(const char *path, ir_diags *d)
 	else
 		ir_error(d, path, 0, 0, "out of memory");
 	free(dir);
-	free(buf);
+	if (map)
+		munmap(map, n);
+	else
+		free(buf);
 	return g;
 }

@@ -28,8 +28,8 @@ uint16_t ir_op_lookup(const char *domain, const char *name, int64_t opset)
 		return IR_OP_OPAQUE;
 	if (opset < 0) /* not imported: ONNX's default domain is implicit in hand-built graphs */
 		opset = 13;
-	for (uint16_t i = 1; i < IR_OP_COUNT; i++)
-		if (strcmp(ops[i].name, name) == 0)
+	for (uint16_t i = 1; i < IR_OP_COUNT; i++) /* the first byte rules out most names */
+		if (ops[i].name[0] == name[0] && strcmp(ops[i].name, name) == 0)
 			return opset >= ops[i].since && opset <= ops[i].until ? i : IR_OP_OPAQUE;
 	return IR_OP_OPAQUE;
 }

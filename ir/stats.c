@@ -43,8 +43,28 @@ static int64_t matmul_macs(const ir_graph *g, ir_nid n, bool gemm)
 	return k < 0 ? -1 : out * k;
 }
 
+/* A call's: its body's, instantiated for the call and inferred. */
+static int64_t call_macs(const ir_graph *g, ir_nid n)
+{
+	ir_diags d;
+	ir_diags_init(&d);
+	ir_graph *inst = ir_call_instance(g, n, &d, NULL);
+	int64_t macs = inst && ir_infer(inst, &d, NULL) == 0 ? 0 : -1;
+	for (ir_nid m = inst && macs == 0 ? ir_graph_first(inst) : 0; m; m = ir_node_at(inst, m)->next) {
+		int64_t k = ir_node_macs(inst, m);
+		macs = k < 0 ? -1 : macs + k;
+		if (macs < 0)
+			break;
+	}
+	ir_graph_free(inst);
+	ir_diags_free(&d);
+	return macs;
+}
+
 int64_t ir_node_macs(const ir_graph *g, ir_nid n)
 {
+	if (!ir_node_at(g, n)->opcode && ir_node_callee(g, n))
+		return call_macs(g, n);
 	switch (ir_node_at(g, n)->opcode) {
 	case IR_OP_Conv:
 		return conv_macs(g, n);

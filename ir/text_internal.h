@@ -87,7 +87,7 @@ typedef struct parser {
 	sym *big; /* %N with N beyond by_num's range: open addressing on key */
 	size_t nbig, bigcap;
 	vec fixups, docs, outs; /* fixup (text_parse.c) */
-	vec nodepos;            /* srcpos by node id (text_parse.c) */
+	bool in_func;           /* parsing a function body: p->g is the body */
 	/* scratch: decoded strings, tensor bytes, list elements, dims of
 	 * types and tensors, operands, results, NUL-terminated names */
 	vec str, bytes, i64s, f32s, u32s, dims, tdims, ins, results, names;
@@ -124,5 +124,8 @@ bool gir_parse_type(parser *p, ir_type *ty);
 bool gir_accept_doc(parser *p, ir_str *doc);
 bool gir_parse_tensor(parser *p, ir_str dflt_name, const ir_type *decl, ir_tid *out);
 bool gir_parse_attrs(parser *p, ir_nid n);
+/* attrs{name, name=default, ...}: the attributes the function whose body
+ * is p->g declares. */
+bool gir_parse_func_attrs(parser *p);
 
 #endif

@@ -196,6 +196,12 @@ static int lex_blob(parser *p, lexer *lx, tok *t, bool report)
 	return kind;
 }
 
+/* A sign after this character belongs to an exponent: 1e-5, 0x1p-3. */
+static bool after_exponent(char prev, bool hex)
+{
+	return hex ? prev == 'p' || prev == 'P' : prev == 'e' || prev == 'E';
+}
+
 /* Numbers are read like C's preprocessing numbers and checked by the parser. */
 static int lex_number(parser *p, lexer *lx, tok *t)
 {
@@ -207,7 +213,7 @@ static int lex_number(parser *p, lexer *lx, tok *t)
 	hex = lx->pos + 1 < p->n && s[lx->pos] == '0' && (s[lx->pos + 1] == 'x' || s[lx->pos + 1] == 'X');
 	while (lx->pos < p->n) {
 		char c = s[lx->pos];
-		if ((c == '+' || c == '-') && !hex && (s[lx->pos - 1] == 'e' || s[lx->pos - 1] == 'E'))
+		if ((c == '+' || c == '-') && lx->pos > t->off && after_exponent(s[lx->pos - 1], hex))
 			lx->pos++;
 		else if (is_alpha(c) || is_digit(c) || c == '.')
 			lx->pos++;
@@ -215,8 +221,10 @@ static int lex_number(parser *p, lexer *lx, tok *t)
 			break;
 	}
 	t->len = lx->pos - t->off;
-	t->is_float = !hex && (memchr(s + t->off, '.', t->len) || memchr(s + t->off, 'e', t->len) ||
-			       memchr(s + t->off, 'E', t->len));
+	const char *mark = hex ? "pP." : "eE.";
+	t->is_float = false;
+	for (int i = 0; i < 3; i++)
+		t->is_float = t->is_float || memchr(s + t->off, mark[i], t->len);
 	return T_NUM;
 }
 

@@ -17,7 +17,7 @@ const char *const ir_text_attr_kinds[IR_ATTR_TYPE_PROTOS + 1] = {
 };
 
 const char *const ir_text_extra_kinds[IR_EXTRA_KINDS] = {
-	"function", "sparse_initializer", "quantization_annotation", "training_info",
+	"sparse_initializer", "quantization_annotation", "training_info",
 };
 
 static bool is_alpha(int c)

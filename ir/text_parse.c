@@ -28,10 +28,6 @@ typedef struct result {
 
 #define NUMBERED (1ull << 32)
 
-typedef struct srcpos {
-	int line, col;
-} srcpos;
-
 /* ---------------------------------------------------------------- symbols */
 
 static uint64_t mix(uint64_t k)
@@ -169,6 +165,10 @@ static bool add_fixup(parser *p, vec *list, fixup f)
 	return x != NULL;
 }
 
+static void resolve_all(parser *p);
+static void note_cycle(parser *p);
+static void free_parser(parser *p);
+
 /* ---------------------------------------------------------------- nodes */
 
 /* One operand: %x, %N or _ (absent); forward references become fixups
@@ -266,20 +266,6 @@ static bool define_results(parser *p, ir_nid n)
 	return ok;
 }
 
-/* Remembers where node n (ids count up from 1) was written. */
-static bool note_pos(parser *p, ir_nid n, const tok *at)
-{
-	if (n >= p->nodepos.n) {
-		size_t more = n + 1 - p->nodepos.n;
-		srcpos *fresh = gir_grow(p, &p->nodepos, sizeof *fresh, more);
-		if (!fresh)
-			return false;
-		memset(fresh, 0, more * sizeof *fresh);
-	}
-	((srcpos *)p->nodepos.v)[n] = (srcpos){at->line, at->col};
-	return true;
-}
-
 /* [domain::]op(operands) [{attrs}] [: types] [@name] [doc "..."], the
  * results already in p->results. */
 static bool parse_call(parser *p)
@@ -292,8 +278,9 @@ static bool parse_call(parser *p)
 	const char *names = p->names.v;
 	ir_nid n = ir_node_new(p->g, dom >= 0 && names[dom] ? names + dom : NULL, names + op, p->ins.v,
 			       (uint32_t)p->ins.n, (uint32_t)p->results.n, 0);
-	if (!n || !note_pos(p, n, &at))
+	if (!n)
 		return p->oom = true, false;
+	ir_node_set_loc(p->g, n, at.line, at.col);
 	fixup *f = p->fixups.v;
 	for (size_t i = first_fix; i < p->fixups.n; i++)
 		f[i].node = n;
@@ -351,6 +338,8 @@ static bool parse_def(parser *p)
 		return false;
 	if (gir_is_word(p, "const")) {
 		int nx = gir_peek(p).kind;
+		if (nx != T_LPAREN && nx != T_DCOLON && p->in_func)
+			return gir_expected_here(p, "an op: a function body holds no constants (use a Constant node)");
 		if (nx != T_LPAREN && nx != T_DCOLON)
 			return parse_const(p);
 	}
@@ -398,14 +387,15 @@ static void recover(parser *p)
 		gir_advance(p);
 }
 
-static bool parse_body(parser *p, const tok *open)
+/* Statements up to and past the closing '}'. */
+static bool parse_body(parser *p, const tok *open, const char *what)
 {
 	while (p->t.kind != T_RBRACE) {
 		size_t at = p->t.start;
 		if (p->t.kind == T_EOF)
 			return gir_fail_at(p, p->t.line, p->t.col,
-				       "unexpected end of input: the graph body opened at %d:%d has no '}'",
-				       open->line, open->col);
+				       "unexpected end of input: the %s body opened at %d:%d has no '}'",
+				       what, open->line, open->col);
 		if (p->nerr >= MAX_ERRORS)
 			return gir_fail_at(p, p->t.line, p->t.col, "too many errors; stopping");
 		if (!parse_stmt(p)) {
@@ -418,7 +408,7 @@ static bool parse_body(parser *p, const tok *open)
 		}
 	}
 	gir_advance(p);
-	return p->t.kind == T_EOF || gir_expected_here(p, "the end of input after the graph's '}'");
+	return true;
 }
 
 static bool parse_input(parser *p)
@@ -506,9 +496,9 @@ static bool parse_graph(parser *p)
 	if (!parse_signature(p))
 		skip_to_body(p);
 	tok open = p->t;
-	if (!gir_expect(p, T_LBRACE, "'{' to open the graph body"))
+	if (!gir_expect(p, T_LBRACE, "'{' to open the graph body") || !parse_body(p, &open, "graph"))
 		return false;
-	return parse_body(p, &open);
+	return p->t.kind == T_EOF || gir_expected_here(p, "the end of input after the graph's '}'");
 }
 
 /* ---------------------------------------------------------------- header */
@@ -619,8 +609,8 @@ static bool parse_extra(parser *p)
 	while (kind < IR_EXTRA_KINDS && !gir_is_word(p, ir_text_extra_kinds[kind]))
 		kind++;
 	if (kind == IR_EXTRA_KINDS)
-		return gir_expected(p, "an extra's kind (function, sparse_initializer, "
-				   "quantization_annotation or training_info)");
+		return gir_expected(p, "an extra's kind (sparse_initializer, quantization_annotation or "
+				   "training_info)");
 	gir_advance(p);
 	b = p->t;
 	if (!gir_expect(p, T_BLOB, "the extra's bytes, as x\"0a02...\""))
@@ -652,6 +642,102 @@ static bool parse_version(parser *p)
 	return gir_expect(p, T_STRING, "the side file's quoted name");
 }
 
+/* ---------------------------------------------------------------- functions */
+
+/* %x [: type]: a formal input of the function whose body is p->g. */
+static bool parse_formal(parser *p)
+{
+	tok t = p->t;
+	uint64_t key;
+	ir_str name;
+	ir_type ty = ir_type_unknown();
+	if (t.kind != T_VAL && t.kind != T_VALNUM)
+		return gir_expected(p, "a formal input, as %x");
+	if (!val_key(p, &t, &key, &name))
+		return false;
+	gir_advance(p);
+	if (gir_accept(p, T_COLON) && !gir_parse_type(p, &ty))
+		return false;
+	ir_val v = ir_input_new(p->g, name, ty, 0);
+	return v ? define(p, key, v, t.line, t.col) : (p->oom = true, false);
+}
+
+/* (formals) -> (outputs) [attrs{...}] [opset{...}] [doc "..."] */
+static bool parse_func_signature(parser *p, ir_str *doc)
+{
+	if (!gir_expect(p, T_LPAREN, "'(' and the formal inputs after the function name"))
+		return false;
+	while (p->t.kind != T_RPAREN) {
+		if (!parse_formal(p))
+			return false;
+		if (!gir_accept(p, T_COMMA))
+			break;
+	}
+	if (!gir_expect(p, T_RPAREN, "',' or ')' after a formal input") || !parse_outputs(p))
+		return false;
+	if (gir_is_word(p, "attrs") && !gir_parse_func_attrs(p))
+		return false;
+	if (gir_is_word(p, "opset") && !parse_opsets(p))
+		return false;
+	return gir_accept_doc(p, doc);
+}
+
+/* The function after its name, parsed by a parser of its own (its names
+ * are its own) that continues where p stands and hands the position back. */
+static void parse_func_with(parser *p, parser *s, ir_fid f)
+{
+	size_t before = p->nerr;
+	ir_str doc = 0;
+	*s = (parser){.text = p->text, .n = p->n, .file = p->file, .d = p->d, .g = ir_func_at(p->g, f)->body,
+		      .side = p->side, .side_n = p->side_n, .side_name = p->side_name, .lx = p->lx, .t = p->t,
+		      .prev_line = p->prev_line, .prev_end = p->prev_end, .nerr = p->nerr, .in_func = true};
+	if (!parse_func_signature(s, &doc))
+		skip_to_body(s);
+	tok open = s->t;
+	if (gir_expect(s, T_LBRACE, "'{' to open the function body"))
+		parse_body(s, &open, "function");
+	if (s->nerr == before)
+		resolve_all(s);
+	if (s->nerr == before && !s->oom && !ir_toposort(s->g, s->d, s->file)) {
+		s->nerr++;
+		note_cycle(s);
+	}
+	size_t n;
+	const char *text = ir_str_get(s->g, doc, &n);
+	ir_func_at(p->g, f)->doc = doc ? ir_intern(p->g, text, n) : 0;
+	p->lx = s->lx;
+	p->t = s->t;
+	p->prev_line = s->prev_line;
+	p->prev_end = s->prev_end;
+	p->nerr = s->nerr;
+	p->oom |= s->oom;
+}
+
+/* func [domain::]name(...) -> (...) ... { body } */
+static bool parse_func(parser *p)
+{
+	tok at = p->t;
+	long dom, op;
+	gir_advance(p);
+	if (!parse_opref(p, &dom, &op))
+		return false;
+	const char *names = p->names.v;
+	const char *domain = dom >= 0 ? names + dom : "";
+	ir_fid f = ir_func_new(p->g, domain, names + op);
+	if (!f && (p->oom || ir_graph_oom(p->g)))
+		return false;
+	if (!f)
+		return gir_fail_at(p, at.line, at.col, "function %s%s%s defined twice", domain, *domain ? "::" : "",
+			       names + op);
+	parser *s = calloc(1, sizeof *s);
+	if (!s)
+		return p->oom = true, false;
+	parse_func_with(p, s, f);
+	free_parser(s);
+	return p->t.kind == T_EOF || p->t.line != p->prev_line ||
+	       gir_expected_here(p, "a new line after the function's '}'");
+}
+
 static void parse_file(parser *p)
 {
 	if (!parse_version(p))
@@ -664,6 +750,8 @@ static void parse_file(parser *p)
 			ok = parse_prop(p);
 		else if (gir_is_word(p, "extra"))
 			ok = parse_extra(p);
+		else if (gir_is_word(p, "func"))
+			ok = parse_func(p);
 		else
 			break;
 		if (!ok)
@@ -750,17 +838,17 @@ static void note_cycle(parser *p)
 			n = next;
 		}
 	}
-	if (n && n < p->nodepos.n) {
-		const srcpos *at = (const srcpos *)p->nodepos.v + n;
-		ir_diag_add(p->d, IR_NOTE, p->file, at->line, at->col, "the cycle goes through this node");
-	}
+	int line, col;
+	ir_node_loc(g, n, &line, &col);
+	if (n && line)
+		ir_diag_add(p->d, IR_NOTE, p->file, line, col, "the cycle goes through this node");
 	free(pending);
 	free(seen);
 }
 
 static void free_parser(parser *p)
 {
-	vec *all[] = {&p->by_str, &p->by_num, &p->nodepos, &p->fixups, &p->docs, &p->outs,
+	vec *all[] = {&p->by_str, &p->by_num, &p->fixups, &p->docs, &p->outs,
 		      &p->str,    &p->bytes,  &p->i64s,    &p->f32s,   &p->u32s, &p->dims,
 		      &p->tdims,  &p->ins,    &p->results, &p->names};
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++)

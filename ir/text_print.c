@@ -222,14 +222,19 @@ static void put_string(printer *p, ir_str s)
 }
 
 /* An op, domain, attribute or dim name: bare when identifier-like. */
-static void put_ident(printer *p, ir_str s)
+static void put_ident_bytes(printer *p, const char *t, size_t n)
 {
-	size_t n;
-	const char *t = ir_str_get(p->g, s, &n);
 	if (ir_text_is_ident(t, n))
 		put(p, t, n);
 	else
 		put_quoted(p, t, n);
+}
+
+static void put_ident(printer *p, ir_str s)
+{
+	size_t n;
+	const char *t = ir_str_get(p->g, s, &n);
+	put_ident_bytes(p, t, n);
 }
 
 /* %value or @node name. */
@@ -599,12 +604,10 @@ static bool attr_has_big(const printer *p, const ir_attr *a)
 	return false;
 }
 
-/* True when some printed tensor goes to the side file. */
-static bool uses_side(const printer *p)
+/* True when some printed tensor of p->g goes to the side file. */
+static bool graph_uses_side(const printer *p)
 {
 	const ir_graph *g = p->g;
-	if (!p->side || p->inline_max < 0)
-		return false;
 	for (size_t i = 0; i < ir_graph_ninputs(g); i++) {
 		ir_tid t = ir_value_at(g, ir_graph_input_at(g, i))->tensor;
 		if (t && is_big(p, t))
@@ -619,7 +622,41 @@ static bool uses_side(const printer *p)
 			if (attr_has_big(p, &a[i]))
 				return true;
 	}
+	for (size_t i = 0; i < ir_func_nattrs(g); i++)
+		if (attr_has_big(p, ir_func_attr_at(g, i)))
+			return true;
 	return false;
+}
+
+/* True when some printed tensor (of the graph or a function) goes to the side file. */
+static bool uses_side(printer *p)
+{
+	const ir_graph *g = p->g;
+	bool big = p->side && p->inline_max >= 0 && graph_uses_side(p);
+	for (ir_fid f = 1; p->side && p->inline_max >= 0 && !big && f <= ir_graph_nfuncs(g); f++) {
+		p->g = ir_func_at(g, f)->body;
+		big = graph_uses_side(p);
+		p->g = g;
+	}
+	return big;
+}
+
+/* " opset{...}" of p->g, when it imports any. */
+static void put_opsets(printer *p)
+{
+	size_t nops = ir_graph_nopsets(p->g);
+	if (!nops)
+		return;
+	puts_(p, " opset{");
+	for (size_t i = 0; i < nops; i++) {
+		ir_opset o = ir_graph_opset_at(p->g, i);
+		if (i)
+			put(p, ", ", 2);
+		put_string(p, o.domain);
+		putch(p, '=');
+		put_i64(p, o.version);
+	}
+	putch(p, '}');
 }
 
 static void put_model(printer *p)
@@ -650,18 +687,7 @@ static void put_model(printer *p)
 		puts_(p, " model_version=");
 		put_i64(p, m->model_version);
 	}
-	if (nops) {
-		puts_(p, " opset{");
-		for (size_t i = 0; i < nops; i++) {
-			ir_opset o = ir_graph_opset_at(p->g, i);
-			if (i)
-				put(p, ", ", 2);
-			put_string(p, o.domain);
-			putch(p, '=');
-			put_i64(p, o.version);
-		}
-		putch(p, '}');
-	}
+	put_opsets(p);
 	if (m->doc) {
 		puts_(p, " doc=");
 		put_string(p, m->doc);
@@ -899,6 +925,92 @@ static bool number_values(printer *p)
 	return true;
 }
 
+/* ---------------------------------------------------------------- functions */
+
+/* attrs{name, name=default, ...} of p->g, a body. */
+static void put_func_attrs(printer *p)
+{
+	size_t n = ir_func_nattrs(p->g);
+	if (!n)
+		return;
+	puts_(p, " attrs{");
+	for (size_t i = 0; i < n; i++) {
+		const ir_attr *a = ir_func_attr_at(p->g, i);
+		if (i)
+			put(p, ", ", 2);
+		if (a->kind == IR_ATTR_UNDEF && !a->doc)
+			put_ident(p, a->name);
+		else
+			put_attr(p, a);
+	}
+	putch(p, '}');
+}
+
+/* (%x, %w: f32[3]) -> (%y) attrs{...} opset{...} of p->g, a body. */
+static void put_func_signature(printer *p)
+{
+	const ir_graph *b = p->g;
+	putch(p, '(');
+	for (size_t i = 0; i < ir_graph_ninputs(b); i++) {
+		ir_val v = ir_graph_input_at(b, i);
+		if (i)
+			put(p, ", ", 2);
+		put_value(p, v);
+		if (ir_value_at(b, v)->type.kind != IR_TYPE_NONE) {
+			put(p, ": ", 2);
+			put_type(p, ir_value_at(b, v)->type);
+		}
+	}
+	puts_(p, ") -> (");
+	for (size_t i = 0; i < ir_graph_noutputs(b); i++) {
+		if (i)
+			put(p, ", ", 2);
+		put_value(p, ir_graph_output_at(b, i));
+	}
+	putch(p, ')');
+	put_func_attrs(p);
+	put_opsets(p);
+}
+
+/* func [domain::]name(...) -> (...) ... [doc "..."] { body }: the body
+ * numbered on its own (its value names are its own). */
+static void put_function(printer *p, const ir_func *f)
+{
+	const ir_graph *g = p->g;
+	uint32_t *num = p->num, next = p->next_num;
+	uint8_t *flags = p->flags;
+	size_t n;
+	const char *s;
+	puts_(p, "func ");
+	if (f->domain) {
+		s = ir_str_get(g, f->domain, &n);
+		put_ident_bytes(p, s, n);
+		put(p, "::", 2);
+	}
+	s = ir_str_get(g, f->name, &n);
+	put_ident_bytes(p, s, n);
+	p->g = f->body;
+	p->next_num = 0;
+	if (number_values(p)) {
+		put_func_signature(p);
+		if (f->doc) {
+			s = ir_str_get(g, f->doc, &n);
+			puts_(p, " doc ");
+			put_quoted(p, s, n);
+		}
+		puts_(p, " {\n");
+		put_body(p);
+	} else {
+		p->ok = false;
+	}
+	free(p->num);
+	free(p->flags);
+	p->g = g;
+	p->num = num;
+	p->flags = flags;
+	p->next_num = next;
+}
+
 bool ir_print(const ir_graph *g, FILE *out, const ir_print_opts *o, void **side, size_t *side_n)
 {
 	printer *p = malloc(sizeof *p);
@@ -918,6 +1030,8 @@ bool ir_print(const ir_graph *g, FILE *out, const ir_print_opts *o, void **side,
 		p->ok = false;
 	} else {
 		put_header(p, o);
+		for (ir_fid f = 1; f <= ir_graph_nfuncs(g); f++)
+			put_function(p, ir_func_at(g, f));
 		put_signature(p);
 		put_body(p);
 		flush(p);

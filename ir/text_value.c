@@ -568,20 +568,11 @@ static bool parse_attr_value(parser *p, int want, ir_attr *a)
 	return true;
 }
 
-/* name=value | name: kind [= value | = @ref] then [doc "..."]. */
-static bool parse_attr(parser *p, ir_nid n)
+/* After the attribute's name: =value | : kind [= value | = @ref], then
+ * [doc "..."]. */
+static bool parse_attr_rest(parser *p, ir_attr *a)
 {
-	tok nt = p->t;
-	ir_attr a = {0};
 	int want = -1;
-	if (nt.kind != T_IDENT && nt.kind != T_STRING)
-		return gir_expected(p, "an attribute name");
-	a.name = gir_tok_intern(p, &nt);
-	gir_advance(p);
-	const ir_attr *all = ir_node_attrs(p->g, n);
-	for (uint32_t i = 0; i < ir_node_at(p->g, n)->nattr; i++)
-		if (all[i].name == a.name)
-			return gir_fail_at(p, nt.line, nt.col, "attribute '%s' given twice", ir_cstr(p->g, a.name));
 	if (gir_accept(p, T_COLON)) {
 		tok kt = p->t;
 		want = attr_kind_of(p, &kt);
@@ -589,7 +580,7 @@ static bool parse_attr(parser *p, ir_nid n)
 			return gir_fail_at(p, kt.line, kt.col, "unknown attribute kind '%.*s' (kinds: int, float, "
 				       "string, tensor, graph, ints, floats, ...)", (int)kt.len, p->text + kt.off);
 		gir_advance(p);
-		a.kind = (uint8_t)want;
+		a->kind = (uint8_t)want;
 	}
 	if (want < 0 && p->t.kind != T_EQ)
 		return gir_expected(p, "'=' and a value after the attribute name");
@@ -598,16 +589,67 @@ static bool parse_attr(parser *p, ir_nid n)
 			if (want < 0)
 				return gir_fail_at(p, p->t.line, p->t.col,
 					       "a reference needs the attribute's kind, as 'alpha: float = @alpha'");
-			a.ref = gir_tok_intern(p, &p->t);
+			a->ref = gir_tok_intern(p, &p->t);
 			gir_advance(p);
-		} else if (!parse_attr_value(p, want, &a)) {
+		} else if (!parse_attr_value(p, want, a)) {
 			return false;
 		}
 	}
-	if (!gir_accept_doc(p, &a.doc))
+	return gir_accept_doc(p, &a->doc);
+}
+
+/* name=value | name: kind [= value | = @ref] then [doc "..."]. */
+static bool parse_attr(parser *p, ir_nid n)
+{
+	tok nt = p->t;
+	ir_attr a = {0};
+	if (nt.kind != T_IDENT && nt.kind != T_STRING)
+		return gir_expected(p, "an attribute name");
+	a.name = gir_tok_intern(p, &nt);
+	gir_advance(p);
+	const ir_attr *all = ir_node_attrs(p->g, n);
+	for (uint32_t i = 0; i < ir_node_at(p->g, n)->nattr; i++)
+		if (all[i].name == a.name)
+			return gir_fail_at(p, nt.line, nt.col, "attribute '%s' given twice", ir_cstr(p->g, a.name));
+	if (!parse_attr_rest(p, &a))
 		return false;
 	ir_attr_put(p->g, n, &a);
 	return true;
+}
+
+/* A declared attribute: a bare name (no default) or an attribute whose
+ * value is the default. */
+static bool parse_func_attr(parser *p)
+{
+	tok nt = p->t;
+	ir_attr a = {0};
+	if (nt.kind != T_IDENT && nt.kind != T_STRING)
+		return gir_expected(p, "an attribute name");
+	a.name = gir_tok_intern(p, &nt);
+	gir_advance(p);
+	if (a.name && ir_func_attr_find(p->g, ir_cstr(p->g, a.name)))
+		return gir_fail_at(p, nt.line, nt.col, "attribute '%s' declared twice", ir_cstr(p->g, a.name));
+	if (p->t.kind != T_COMMA && p->t.kind != T_RBRACE && !parse_attr_rest(p, &a))
+		return false;
+	if (a.ref)
+		return gir_fail_at(p, nt.line, nt.col, "the default of attribute '%s' cannot be a reference",
+			       ir_cstr(p->g, a.name));
+	ir_func_add_attr(p->g, &a);
+	return true;
+}
+
+bool gir_parse_func_attrs(parser *p)
+{
+	gir_advance(p);
+	if (!gir_expect(p, T_LBRACE, "'{' after attrs"))
+		return false;
+	while (p->t.kind != T_RBRACE) {
+		if (!parse_func_attr(p))
+			return false;
+		if (!gir_accept(p, T_COMMA))
+			break;
+	}
+	return gir_expect(p, T_RBRACE, "',' or '}' after a declared attribute");
 }
 
 bool gir_parse_attrs(parser *p, ir_nid n)

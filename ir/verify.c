@@ -17,6 +17,7 @@ typedef struct vcx {
 	uint8_t *state; /* per value */
 	uint8_t *seen;  /* per operand slot: found in its value's use list */
 	uint8_t *bad;   /* per node: skip the type check */
+	ir_nid at;      /* the node being checked (for its .gir position), or 0 */
 } vcx;
 
 static void *scratch(const ir_graph *g, size_t n)
@@ -37,8 +38,10 @@ static void verr(vcx *vc, const char *fmt, ...) IR_PRINTF(2, 3);
 static void verr(vcx *vc, const char *fmt, ...)
 {
 	va_list ap;
+	int line, col;
+	ir_node_loc(vc->g, vc->at, &line, &col);
 	va_start(ap, fmt);
-	ir_diag_vadd(vc->d, IR_ERROR, vc->file, 0, 0, fmt, ap);
+	ir_diag_vadd(vc->d, IR_ERROR, vc->file, line, col, fmt, ap);
 	va_end(ap);
 	vc->errors++;
 }
@@ -367,8 +370,10 @@ static void check_registry(vcx *vc)
 			continue;
 		}
 		size_t before = vc->errors;
+		vc->at = n;
 		check_arity(vc, n, info);
 		check_attrs(vc, n, info);
+		vc->at = 0;
 		if (vc->errors != before)
 			vc->bad[n] = 1;
 	}
@@ -383,7 +388,7 @@ static void check_types(vcx *vc)
 	ir_icx cx;
 	ir_icx_init(&cx, g, vc->d, vc->file, 0);
 	for (ir_nid n = g->first; n; n = g->nodes.v[n].next) {
-		if (!g->nodes.v[n].opcode || vc->bad[n])
+		if (!g->nodes.v[n].opcode || vc->bad[n] || ir_node_has_ref(g, n))
 			continue;
 		if (ir_icx_run(&cx, n))
 			ir_icx_check(&cx);
@@ -395,7 +400,7 @@ static void check_types(vcx *vc)
 
 size_t ir_verify(const ir_graph *g, ir_diags *d, const char *file)
 {
-	vcx vc = {g, d, file, 0, NULL, NULL, NULL};
+	vcx vc = {g, d, file, 0, NULL, NULL, NULL, 0};
 	vc.state = scratch(g, g->values.n);
 	vc.seen = scratch(g, g->uses.n);
 	vc.bad = scratch(g, g->nodes.n);
@@ -408,6 +413,7 @@ size_t ir_verify(const ir_graph *g, ir_diags *d, const char *file)
 		check_outputs(&vc);
 		check_registry(&vc);
 		check_types(&vc);
+		vc.errors += ir_verify_funcs(g, d, file);
 	}
 	scratch_free(g, vc.state, g->values.n);
 	scratch_free(g, vc.seen, g->uses.n);

@@ -10,7 +10,7 @@ shift || true
 pkgs=(gcc make cmake pkg-config libc6-dev
       libyaml-dev libpcre2-dev libcriterion-dev
       protobuf-c-compiler libprotobuf-c-dev libonnx-dev libopenblas-dev
-      libonnx-testdata graphviz python3-onnx python3-numpy chromium)
+      libonnx-testdata graphviz python3-onnx python3-numpy chromium valgrind)
 
 missing=()
 for p in "${pkgs[@]}"; do

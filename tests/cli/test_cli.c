@@ -78,6 +78,16 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+/* The first cap bytes of a file (fewer when it is shorter). */
+static size_t read_head(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "%s", path);
+	size_t n = fread(buf, 1, cap, f);
+	fclose(f);
+	return n;
+}
+
 static void write_bytes(const char *path, const void *p, size_t n)
 {
 	FILE *f = fopen(path, "wb");
@@ -184,10 +194,8 @@ Test(cli, truncated_and_random_protobuf)
 {
 	if (!have_models())
 		cr_skip_test("no models in %s", MODELS);
-	FILE *f = fopen(MODELS "/squeezenet1_1/model.onnx", "rb");
 	static char buf[1 << 20];
-	size_t n = fread(buf, 1, sizeof buf, f);
-	fclose(f);
+	size_t n = read_head(MODELS "/squeezenet1_1/model.onnx", buf, sizeof buf);
 	write_bytes(tmp_path("trunc.onnx"), buf, n / 2);
 	expect_rejected(tmp_path("trunc.onnx"), "trunc.onnx");
 	srand(7);
@@ -329,4 +337,228 @@ Test(cli, stdin_text_input)
 	r = run("info --json '%s'", tmp_path("relu2.onnx"));
 	cr_assert_eq(r->status, 0, "%s", r->err);
 	cr_assert(strstr(r->out, "\"Relu\":1"), "%s", r->out);
+}
+
+/* ---- the bad-input sweep: convert, info, sim and diff all fail cleanly */
+
+/* `graft ARGS` fails: exit 2, a diagnostic holding `needle`, and no file of
+ * the temp dir starting with `left` (when not NULL). */
+static void expect_error(const char *needle, const char *left, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void expect_error(const char *needle, const char *left, const char *fmt, ...)
+{
+	char args[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof args, fmt, ap);
+	va_end(ap);
+	run_result *r = run("%s", args);
+	cr_assert_eq(r->status, 2, "graft %s: exit %d, stderr: %s", args, r->status, r->err);
+	cr_assert(strstr(r->err, "error:"), "graft %s: no diagnostic in: %s", args, r->err);
+	cr_assert(strstr(r->err, needle), "graft %s: expected '%s' in: %s", args, needle, r->err);
+	if (left)
+		assert_no_output(left);
+}
+
+/* Every command that reads `path` rejects it with `needle`, writing nothing. */
+static void rejected_everywhere(const char *path, const char *needle)
+{
+	char in[512]; /* tmp_path's buffers are reused by run() */
+	snprintf(in, sizeof in, "%s", path);
+	expect_error(needle, "out.", "convert '%s' -o '%s'", in, tmp_path("out.onnx"));
+	expect_error(needle, "out.", "convert '%s' -o '%s'", in, tmp_path("out.gir"));
+	expect_error(needle, NULL, "info --json '%s'", in);
+	expect_error(needle, "out.", "sim '%s' -o '%s'", in, tmp_path("out.sim"));
+	expect_error(needle, "out.", "diff '%s' '%s' --html '%s'", in, in, tmp_path("out.html"));
+}
+
+typedef struct bad_gir {
+	const char *name, *text, *where, *what;
+} bad_gir;
+
+/* One mistake per file, each at a different place of the grammar. */
+static const bad_gir bad_girs[] = {
+	{"version.gir", "graft 2\ngraph @g(%x: f32[4]) -> (%x) {\n}\n", ":1:7:", "version 2"},
+	{"dtype.gir", "graft 1\ngraph @g(%x: f33[4]) -> (%x) {\n}\n", ":2:14:", "unknown dtype 'f33'"},
+	{"undef.gir", "graft 1\ngraph @g(%x: f32[4]) -> (%y) {\n  %y = Relu(%z)\n}\n", ":3:13:", "%z"},
+	{"twice.gir", "graft 1\ngraph @g(%x: f32[4]) -> (%y) {\n  %y = Relu(%x)\n  %y = Relu(%x)\n}\n", ":4:3:",
+	 "defined twice"},
+	{"string.gir", "graft 1\ngraph @g(%x: f32[4]) -> (%y) {\n  %y = Relu(%x) doc \"abc\n}\n", ":3:21:",
+	 "unterminated string"},
+	{"bigdim.gir", "graft 1\ngraph @g(%x: f32[99999999999999999999]) -> (%x) {\n}\n", ":2:18:",
+	 "out of range"},
+	{"attr.gir", "graft 1\ngraph @g(%x: f32[4]) -> (%y) {\n  %y = Softmax(%x) {axis=}\n}\n", ":3:26:",
+	 "attribute value"},
+	{"eof.gir", "graft 1\ngraph @g(%x: f32[4]) -> (%y) {\n  %y = Relu(%x)\n", ":4:1:", "no '}'"},
+	{"count.gir", "graft 1\ngraph @g(%x: f32[4]) -> (%y) {\n  %c = const f32[2] [1, 2, 3]\n  %y = Add(%x, %c)\n}\n",
+	 ":3:21:", "3 elements"},
+	{"result.gir", "graft 1\ngraph @g(%x: f32[4]) -> (%q) {\n  %y = Relu(%x)\n}\n", ":2:26:", "%q"},
+	{"kind.gir", "graft 1\ngraph @g(%x: f32[4]) -> (%y) {\n  %y = Softmax(%x) {axis=\"one\"}\n}\n", ":3:8:",
+	 "'axis'"},
+	{"arity.gir", "graft 1\ngraph @g(%x: f32[4]) -> (%y) {\n  %y = Relu(%x, %x)\n}\n", ":3:8:", "2 operands"},
+	{"cycle.gir", "graft 1\ngraph @g(%x: f32[4]) -> (%y) {\n  %t = Relu(%y)\n  %y = Relu(%t)\n}\n", ":3:8:",
+	 "cycle"},
+};
+
+Test(cli, malformed_gir_everywhere_with_positions)
+{
+	for (size_t i = 0; i < sizeof bad_girs / sizeof bad_girs[0]; i++) {
+		const bad_gir *b = &bad_girs[i];
+		char where[128];
+		write_text(tmp_path(b->name), b->text);
+		snprintf(where, sizeof where, "%s%s", b->name, b->where);
+		rejected_everywhere(tmp_path(b->name), where);
+		expect_error(b->what, NULL, "info '%s'", tmp_path(b->name));
+	}
+}
+
+/* Every prefix of a valid file that stops before its closing brace is an
+ * error with a line:col, never a crash or a half-read graph. */
+Test(cli, truncated_gir_at_every_offset)
+{
+	const char *full = "graft 1\n"
+			   "model ir_version=8 producer=\"qa\" opset{\"\"=13}\n"
+			   "graph @g(%x: f32[1,2,4,4], %s: f32[2]) -> (%y, %z) {\n"
+			   "  %w = const f32[3,2,1,1] [1, 2, 3, 4, 5, 6]\n"
+			   "  %b = const f32[3] [0.5, -0.5, 0x1p-3]\n"
+			   "  %c = Conv(%x, %w, %b) {kernel_shape=[1, 1]} : f32[1,3,4,4] @conv\n"
+			   "  %r = Relu(%c) doc \"activation\"\n"
+			   "  %y = Softmax(%r) {axis=1}\n"
+			   "  %z = Mul(%s, %s)\n"
+			   "}\n";
+	write_text(tmp_path("full.gir"), full);
+	run_result *r = run("sim '%s'", tmp_path("full.gir"));
+	cr_assert_eq(r->status, 0, "the whole file is valid: %s", r->err);
+	size_t end = (size_t)(strrchr(full, '}') - full);
+	for (size_t n = 0; n < end; n += 3) {
+		write_bytes(tmp_path("cut.gir"), full, n);
+		r = run("convert '%s' -o '%s'", tmp_path("cut.gir"), tmp_path("cut.onnx"));
+		cr_assert_eq(r->status, 2, "cut at %zu: exit %d: %s", n, r->status, r->err);
+		cr_assert(strstr(r->err, "cut.gir:") && strstr(r->err, ": error:"), "cut at %zu: %s", n, r->err);
+		int line = 0, col = 0;
+		cr_assert_eq(sscanf(strstr(r->err, "cut.gir:") + 8, "%d:%d:", &line, &col), 2,
+			     "cut at %zu: no line:col in: %s", n, r->err);
+		cr_assert(line >= 1 && col >= 1, "cut at %zu: %s", n, r->err);
+		assert_no_output("cut.onnx");
+	}
+}
+
+Test(cli, bad_models_fail_in_every_command)
+{
+	static char buf[4096];
+	srand(11);
+	for (size_t i = 0; i < sizeof buf; i++)
+		buf[i] = (char)(rand() & 0xff);
+	write_bytes(tmp_path("random.onnx"), buf, sizeof buf);
+	rejected_everywhere(tmp_path("random.onnx"), "random.onnx");
+	buf[0] = 'x'; /* not "graft 1" */
+	write_bytes(tmp_path("random.gir"), buf, sizeof buf);
+	rejected_everywhere(tmp_path("random.gir"), "random.gir:1:1:");
+	write_bytes(tmp_path("empty.onnx"), buf, 0);
+	rejected_everywhere(tmp_path("empty.onnx"), "empty.onnx");
+	rejected_everywhere(tmp_path("missing.gir"), "missing.gir");
+	mkdir(tmp_path("dir.onnx"), 0755);
+	rejected_everywhere(tmp_path("dir.onnx"), "dir.onnx");
+	expect_error("unknown file type", NULL, "info '%s'", tmp_path("model.txt"));
+	if (!have_models())
+		return;
+	static char model[1 << 20];
+	size_t n = read_head(MODELS "/squeezenet1_1/model.onnx", model, sizeof model);
+	write_bytes(tmp_path("trunc.onnx"), model, n / 3);
+	rejected_everywhere(tmp_path("trunc.onnx"), "trunc.onnx");
+}
+
+/* Shapes that cannot be: the node and its .gir position are named. */
+Test(cli, impossible_shapes_name_the_node)
+{
+	static const bad_gir shapes[] = {
+		{"convrank.gir",
+		 "graft 1\ngraph @g(%x: f32[1,3,8,8], %w: f32[4,3,3]) -> (%y) {\n  %y = Conv(%x, %w) @c1\n}\n",
+		 ":3:8:", "node 'c1' (Conv)"},
+		{"add34.gir", "graft 1\ngraph @g(%a: f32[3], %b: f32[4]) -> (%y) {\n  %y = Add(%a, %b)\n}\n", ":3:8:",
+		 "cannot broadcast dim 3 with dim 4"},
+		{"matmul.gir", "graft 1\ngraph @g(%a: f32[2,3], %b: f32[4,5]) -> (%y) {\n  %y = MatMul(%a, %b)\n}\n",
+		 ":3:8:", "(MatMul)"},
+		{"reshape.gir",
+		 "graft 1\ngraph @g(%x: f32[1,3,8,8]) -> (%y) {\n  %s = const i64[2] [5, 7]\n"
+		 "  %y = Reshape(%x, %s)\n}\n",
+		 ":4:8:", "cannot reshape 192 elements into 35"},
+		{"declared.gir", "graft 1\ngraph @g(%x: f32[4]) -> (%y) {\n  %y = Relu(%x) : f32[5]\n}\n", ":3:8:",
+		 "declared f32[5]"},
+	};
+	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+		char where[128];
+		write_text(tmp_path(shapes[i].name), shapes[i].text);
+		snprintf(where, sizeof where, "%s%s", shapes[i].name, shapes[i].where);
+		rejected_everywhere(tmp_path(shapes[i].name), where);
+		rejected_everywhere(tmp_path(shapes[i].name), shapes[i].what);
+	}
+}
+
+Test(cli, sim_names_an_op_it_lacks)
+{
+	write_text(tmp_path("odd.gir"),
+		   "graft 1\ngraph @g(%a: f32[3]) -> (%y) {\n  %t = Relu(%a)\n  %y = NoSuchOp(%t) : f32[3] @odd\n}\n");
+	run_result *r = run("sim '%s' -o '%s'", tmp_path("odd.gir"), tmp_path("out.sim"));
+	cr_assert_eq(r->status, 2, "%s", r->err);
+	cr_assert(strstr(r->err, "odd.gir:4:8: error: node 'odd' (NoSuchOp): op not supported by the simulator"),
+		  "%s", r->err);
+	cr_assert(strstr(r->err, "--no-run"), "the way out is suggested: %s", r->err);
+	assert_no_output("out.sim");
+	r = run("sim '%s' --no-run --json", tmp_path("odd.gir"));
+	cr_assert_eq(r->status, 0, "cycles are estimated without the numerics: %s", r->err);
+	cr_assert(strstr(r->out, "\"op\":\"NoSuchOp\""), "%s", r->out);
+	write_text(tmp_path("anon.gir"), "graft 1\ngraph @g(%a: f32[3]) -> (%y) {\n  %y = NoSuchOp(%a) : f32[3]\n}\n");
+	expect_error("node #1 (NoSuchOp)", NULL, "sim '%s'", tmp_path("anon.gir"));
+}
+
+static const char add_gir[] = "graft 1\ngraph @g(%a: f32[2,3], %b: f32[3]) -> (%y) {\n"
+			      "  %s = Add(%a, %b)\n  %y = Relu(%s)\n}\n";
+
+Test(cli, sim_rejects_bad_inputs_and_hardware)
+{
+	char m[512];
+	snprintf(m, sizeof m, "%s", tmp_path("add.gir"));
+	write_text(m, add_gir);
+	run_result *r = run("sim '%s' -o '%s'", m, tmp_path("ref"));
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	char pb[600];
+	snprintf(pb, sizeof pb, "%s/output_0.pb", tmp_path("ref")); /* f32[2,3] */
+	cr_assert(exists(pb));
+	expect_error("no input 'nosuch' to bind (its inputs: a, b)", NULL, "sim '%s' --input nosuch='%s'", m, pb);
+	expect_error("graph input 'b' expects f32[3], got f32[2,3]", NULL, "sim '%s' --input b='%s'", m, pb);
+	expect_error("--input wants NAME=FILE", NULL, "sim '%s' --input '%s'", m, pb);
+	write_text(tmp_path("junk.pb"), "\xff\xff\xff\xff not a tensor");
+	expect_error("junk.pb: error:", NULL, "sim '%s' --input a='%s'", m, tmp_path("junk.pb"));
+	expect_error("nothere.pb: error: cannot open", NULL, "sim '%s' --input a='%s'", m, tmp_path("nothere.pb"));
+	expect_error("cannot open the directory", NULL, "sim '%s' --inputs '%s'", m, tmp_path("nodir"));
+	expect_error("not a directory", NULL, "sim '%s' --inputs '%s'", m, pb);
+	/* a failed --expect leaves no -o directory behind */
+	expect_error("nodir: error:", "out.sim", "sim '%s' -o '%s' --expect '%s'", m, tmp_path("out.sim"),
+		     tmp_path("nodir"));
+	expect_error("not a directory", NULL, "sim '%s' -o '%s'", m, pb);
+	write_text(tmp_path("hw.yaml"), "name: broken\nclock_mhz: fast\n");
+	expect_error("hw.yaml:2:12: error:", NULL, "sim '%s' --hw '%s'", m, tmp_path("hw.yaml"));
+	expect_error("unknown hardware 'nosuchchip'", NULL, "sim '%s' --hw nosuchchip", m);
+	expect_error("cannot open", NULL, "sim '%s' --hw '%s'", m, tmp_path("nothere.yaml"));
+}
+
+Test(cli, outputs_that_cannot_be_written)
+{
+	char m[512];
+	snprintf(m, sizeof m, "%s", tmp_path("add.gir"));
+	write_text(m, add_gir);
+	const char *outs[] = {"no/x.onnx", "no/x.gir", "no/x.dot"};
+	for (size_t i = 0; i < 3; i++)
+		expect_error(outs[i], NULL, "convert '%s' -o '%s'", m, tmp_path(outs[i]));
+	expect_error("no/dir: error: cannot create the directory", NULL, "sim '%s' -o '%s'", m, tmp_path("no/dir"));
+	expect_error("no/d.html", NULL, "diff '%s' '%s' --html '%s'", m, m, tmp_path("no/d.html"));
+	assert_no_output("no");
+	expect_error("give an output file name", NULL, "convert '%s' -o - --to onnx", m);
+	/* an output that is a directory: no side file is written beside it */
+	write_text(m, "graft 1\ngraph @g(%a: f32[4]) -> (%y) {\n  %c = const f32[4] [1, 2, 3, 4]\n"
+		      "  %y = Add(%a, %c)\n}\n");
+	mkdir(tmp_path("taken.gir"), 0755);
+	expect_error("taken.gir: error: is a directory", "taken.gir.", "convert '%s' -o '%s' --inline-max 0", m,
+		     tmp_path("taken.gir"));
 }

@@ -119,7 +119,25 @@ def main():
     if not ok:
         failures.append("graft rejects the every-key file: " + err)
 
+    every_func = (
+        "functions:\n  - name: graft::EveryKey\n    doc: all keys\n    inputs: [x]\n    outputs: [y]\n"
+        "    attributes: [alpha, \"beta = 0.5\"]\n    body: y = LeakyRelu($x) {alpha = @alpha}\n"
+        "rules:\n  - name: uses_it\n    pattern: y = Relu($x)\n    replace: y = graft::EveryKey($x)\n")
+    func_keys = set(schema["$defs"]["function"]["properties"])
+    used = set(yaml.safe_load(every_func)["functions"][0])
+    if used != func_keys:
+        failures.append(f"the every-key function uses {sorted(used)}, the schema allows {sorted(func_keys)}")
+    if errors(schema, yaml.safe_load(every_func), schema):
+        failures.append("the schema rejects the every-key function")
+    ok, err = graft_accepts(graft, every_func)
+    if not ok:
+        failures.append("graft rejects the every-key function: " + err)
+
     rejected = [
+        "functions:\n  - name: graft::F\n    input: [x]\n    outputs: [x]\n    body: y = Relu($x)\nrules: []\n",
+        "functions:\n  - name: graft::F\n    inputs: x\n    outputs: [y]\n    body: y = Relu($x)\nrules: []\n",
+        "functions:\n  - name: graft::F\n    inputs: [x]\n    outputs: [y]\nrules: []\n",
+        "functions:\n  - name: graft::9F\n    inputs: [x]\n    outputs: [y]\n    body: y = Relu($x)\nrules: []\n",
         "rules:\n  - name: a\n    patern: y = Relu($x)\n    pattern: y = Relu($x)\n    replace: y = $x\n",
         "rules:\n  - name: a\n    phase: high\n    pattern: y = Relu($x)\n    replace: y = $x\n",
         "rules:\n  - name: a\n    exact: false\n    pattern: y = Relu($x)\n    replace: y = $x\n",

@@ -1,6 +1,7 @@
 /* rules.d on the real models: every model of shared/models is rewritten,
- * written to ONNX and read back, verifies, and reproduces its reference
- * output (output_0.pb) in the simulator within 1e-4 of the output's range.
+ * written to ONNX and read back (every graft op a call of a function the
+ * model carries), verifies, and reproduces its reference output
+ * (output_0.pb) in the simulator within 1e-4 of the output's range.
  * And the commands that drive the engine: `graft opt` and `graft match`. */
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,6 +63,10 @@ static void check_model(const expect *e)
 		cr_assert_eq(et_count(g, e->gone), 0, "%s: no %s left", e->model, e->gone);
 	ir_graph *back = round_trip(g, &d);
 	cr_assert_eq(ir_verify(back, &d, "rewritten.onnx"), 0, "%s: the rewritten model verifies", e->model);
+	for (ir_nid n = ir_graph_first(back); n; n = ir_node_at(back, n)->next)
+		if (strcmp(ir_cstr(back, ir_node_at(back, n)->domain), "graft") == 0)
+			cr_assert(ir_node_callee(back, n), "%s: graft::%s carries its body (a model-local function)",
+				  e->model, ir_cstr(back, ir_node_at(back, n)->op));
 	sim_tensor x, want, *got;
 	size_t ngot;
 	cr_assert_eq(sim_pb_read(in, &x, &d), SIM_OK);

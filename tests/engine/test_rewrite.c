@@ -36,6 +36,11 @@ static void check_same_function(const char *yaml, const char *gir, double tol, s
 }
 
 static const char *add_relu =
+	"functions:\n"
+	"  - name: graft::AddRelu\n"
+	"    inputs: [a, b]\n"
+	"    outputs: [y]\n"
+	"    body: y = Relu(Add($a, $b))\n"
 	"rules:\n"
 	"  - name: add_relu\n"
 	"    pattern: |\n"
@@ -43,6 +48,43 @@ static const char *add_relu =
 	"      r = Relu(a)\n"
 	"    replace: |\n"
 	"      r = graft::AddRelu($x, $y)\n";
+
+/* Calls' types are remembered per operand types (infer_memo.c): calls
+ * with other operand types get their own, equal ones the same. */
+Test(rewrite, each_call_gets_the_types_of_its_operands)
+{
+	eng_ruleset *rs = et_rules(add_relu);
+	ir_graph *g = et_graph("graph @g(%x: f32[2,3], %y: f32[3], %u: f32[4,1], %v: f32[1,5]) -> (%o1, %o2, %o3, %o4) {\n"
+			       "  %a = Add(%x, %y)\n"
+			       "  %o1 = Relu(%a)\n"
+			       "  %b = Add(%u, %v)\n"
+			       "  %o2 = Relu(%b)\n"
+			       "  %c = Add(%y, %x)\n"
+			       "  %o3 = Relu(%c)\n"
+			       "  %e = Add(%x, %y)\n"
+			       "  %o4 = Relu(%e)\n"
+			       "}\n");
+	eng_report rep;
+	ir_diags d;
+	ir_diags_init(&d);
+	cr_assert(et_apply(rs, g, &rep, &d));
+	cr_assert_eq(rep.iterations, 4, "every fusion kept (a wrong type would reject one)");
+	cr_assert_eq(d.n, 0, "no warning");
+	static const char *const want[] = {"f32[2,3]", "f32[4,5]", "f32[2,3]", "f32[2,3]"};
+	for (size_t i = 0; i < 4; i++) {
+		ir_val out = ir_graph_output_at(g, i);
+		const ir_value *x = ir_value_at(g, out);
+		cr_assert_eq(x->def_kind, IR_DEF_NODE);
+		cr_assert_str_eq(ir_cstr(g, ir_node_at(g, x->node)->op), "AddRelu");
+		char ty[64];
+		ir_type_format(g, x->type, ty, sizeof ty);
+		cr_assert_str_eq(ty, want[i], "output %zu: %s", i, ty);
+	}
+	eng_report_free(&rep);
+	ir_diags_free(&d);
+	ir_graph_free(g);
+	eng_ruleset_free(rs);
+}
 
 Test(rewrite, fusion_names_nodes_and_keeps_output_names)
 {
@@ -71,6 +113,12 @@ Test(rewrite, fusion_names_nodes_and_keeps_output_names)
 	cr_assert_str_eq(rep.v[0].matched[0], "add");
 	cr_assert_str_eq(rep.v[0].added[0], "relu/add_relu");
 	cr_assert(ir_graph_opset(g, "graft") >= 1, "the graft domain is imported");
+	cr_assert_eq(ir_graph_nfuncs(g), 1, "the function is installed with its first call");
+	const ir_func *f = ir_node_callee(g, n);
+	cr_assert(f && ir_graph_nnodes(f->body) == 2, "its body: Add, Relu");
+	int64_t opset = ir_graph_opset(g, "") < 0 ? 13 : ir_graph_opset(g, ""); /* 13: export's default */
+	cr_assert_eq(ir_graph_opset(f->body, ""), opset, "at the graph's opset");
+	cr_assert_eq(ir_verify(g, &d, NULL), 0);
 	eng_report_free(&rep);
 	ir_diags_free(&d);
 	ir_graph_free(g);
@@ -369,21 +417,27 @@ static eng_report guarded(const char *rules, ir_graph **gp)
 Test(rewrite, cost_guard_keeps_a_cheaper_fusion)
 {
 	ir_graph *g;
-	eng_report rep = guarded("rules:\n"
+	eng_report rep = guarded("functions:\n"
+				 "  - name: graft::ConvRelu\n"
+				 "    inputs: [x, w]\n"
+				 "    outputs: [y]\n"
+				 "    attributes: [auto_pad, dilations, group, kernel_shape, pads, strides]\n"
+				 "    body: y = Relu(Conv($x, $w) {...@})\n"
+				 "rules:\n"
 				 "  - name: conv_relu\n"
 				 "    when: cheaper\n"
 				 "    pattern: |\n"
 				 "      c = Conv($x, $w)\n"
 				 "      r = Relu(c)\n"
 				 "    replace: |\n"
-				 "      r = graft::FusedConv($x, $w) {...c, activation = \"Relu\"}\n",
+				 "      r = graft::ConvRelu($x, $w) {...c}\n",
 				 &g);
 	cr_assert_eq(rep.iterations, 1);
 	cr_assert_eq(rep.n, 1);
 	cr_assert(rep.v[0].cycles_before > rep.v[0].cycles_after && rep.v[0].cycles_after > 0,
 		  "%g -> %g", rep.v[0].cycles_before, rep.v[0].cycles_after);
 	cr_assert_not(rep.v[0].rejected);
-	cr_assert_eq(et_count(g, "FusedConv"), 1);
+	cr_assert_eq(et_count(g, "ConvRelu"), 1);
 	eng_report_free(&rep);
 	ir_graph_free(g);
 }

@@ -314,12 +314,49 @@ static bool nodes_same(cmp *c)
 	return true;
 }
 
+static bool graph_same(const ir_graph *a, const ir_graph *b, char *why, size_t cap);
+
+/* Declared attributes of two bodies. */
+static bool func_attrs_same(const ir_graph *a, const ir_graph *b, char *why, size_t cap)
+{
+	cmp c = {a, b, "", NULL, NULL};
+	if (ir_func_nattrs(a) != ir_func_nattrs(b))
+		return snprintf(why, cap, "declared attribute count"), false;
+	for (size_t i = 0; i < ir_func_nattrs(a); i++) {
+		const ir_attr *x = ir_func_attr_at(a, i), *y = ir_func_attr_at(b, i);
+		if (!str_same(a, x->name, b, y->name) || x->kind != y->kind || x->n != y->n ||
+		    !attr_value_same(&c, x, y))
+			return snprintf(why, cap, "declared attribute '%s'", ir_cstr(a, x->name)), false;
+	}
+	return true;
+}
+
+/* The function tables: names, docs, declared attributes, bodies. */
+static bool funcs_same(cmp *c, char *why, size_t cap)
+{
+	if (ir_graph_nfuncs(c->a) != ir_graph_nfuncs(c->b))
+		return differ(c, "%s", "function count");
+	for (ir_fid f = 1; f <= ir_graph_nfuncs(c->a); f++) {
+		const ir_func *x = ir_func_at(c->a, f), *y = ir_func_at(c->b, f);
+		if (!str_same(c->a, x->name, c->b, y->name) || !str_same(c->a, x->domain, c->b, y->domain) ||
+		    !str_same(c->a, x->doc, c->b, y->doc))
+			return differ(c, "function '%s': name, domain or doc", ir_cstr(c->a, x->name));
+		if (!func_attrs_same(x->body, y->body, why, cap) || !graph_same(x->body, y->body, why, cap))
+			return false;
+	}
+	return true;
+}
+
 /* Structural equality of two graphs; why says where they first differ. */
 static bool graph_same(const ir_graph *a, const ir_graph *b, char *why, size_t cap)
 {
 	cmp c = {a, b, "", node_order(a), node_order(b)};
 	bool ok = meta_same(&c) && lists_same(&c) && nodes_same(&c);
 	snprintf(why, cap, "%s", c.why);
+	if (ok)
+		ok = funcs_same(&c, why, cap);
+	if (!ok && c.why[0])
+		snprintf(why, cap, "%s", c.why);
 	free(c.order_a);
 	free(c.order_b);
 	return ok;
@@ -622,6 +659,26 @@ static void add_plain_attrs(ir_graph *g, ir_nid n)
 	ir_attr_put(g, n, &a);
 }
 
+/* com.example::MyFn(x) -> (y): y = LeakyRelu(x) {alpha = @a}, a defaulting
+ * to 0.25, and an attribute without a default. */
+static void add_function(ir_graph *g)
+{
+	ir_fid f = ir_func_new(g, "com.example", "MyFn");
+	ir_graph *b = ir_func_at(g, f)->body;
+	ir_func_at(g, f)->doc = ir_intern_cstr(g, "a function");
+	ir_graph_add_opset(b, "", 13);
+	ir_val x = ir_input_new(b, ir_intern_cstr(b, "x"), ir_type_unknown(), 0);
+	ir_nid n = ir_node_new(b, "", "LeakyRelu", &x, 1, 1, 0);
+	ir_value_at(b, ir_node_output(b, n, 0))->name = ir_intern_cstr(b, "y");
+	ir_attr ref = {.name = ir_intern_cstr(b, "alpha"), .kind = IR_ATTR_FLOAT, .ref = ir_intern_cstr(b, "a")};
+	ir_attr_put(b, n, &ref);
+	ir_graph_add_output(b, ir_node_output(b, n, 0));
+	ir_attr a = {.name = ir_intern_cstr(b, "a"), .kind = IR_ATTR_FLOAT, .u.f = 0.25f};
+	ir_attr plain = {.name = ir_intern_cstr(b, "unused")};
+	ir_func_add_attr(b, &plain); /* import lists the attributes without a default first */
+	ir_func_add_attr(b, &a);
+}
+
 static void add_metadata(ir_graph *g)
 {
 	ir_meta *m = ir_graph_meta(g);
@@ -637,10 +694,7 @@ static void add_metadata(ir_graph *g)
 	ir_graph_add_opset(g, "com.example", 2);
 	ir_graph_add_prop(g, ir_intern_cstr(g, "k1"), ir_intern_cstr(g, "v1"));
 	ir_graph_add_prop(g, ir_intern_cstr(g, "k2"), 0);
-	Onnx__FunctionProto fn = ONNX__FUNCTION_PROTO__INIT;
-	fn.name = "MyFn";
-	fn.domain = "com.example";
-	ir_graph_add_extra(g, IR_EXTRA_FUNCTION, blob_of(g, &fn.base));
+	add_function(g);
 	Onnx__TensorAnnotation qa = ONNX__TENSOR_ANNOTATION__INIT;
 	qa.tensor_name = "y";
 	ir_graph_add_extra(g, IR_EXTRA_QUANT_ANNOT, blob_of(g, &qa.base));

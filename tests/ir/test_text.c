@@ -93,8 +93,6 @@ static const char *const snippets[] = {
 	    "model_version=3 opset{\"\"=13, \"com.microsoft\"=1} doc=\"two\\nlines \\\"quoted\\\"\"\n"
 	    "prop \"author\" = \"me\"\n"
 	    "prop \"k\\x01\" = \"\"\n"
-	    "extra function x\"0a0b\"\n"
-	    "extra function x\"\"\n"
 	    "extra sparse_initializer x\"01\"\n"
 	    "extra quantization_annotation x\"02ff\"\n"
 	    "extra training_info x\"0304\"\n"
@@ -195,6 +193,27 @@ static const char *const snippets[] = {
 	GIR("graph @strings() -> (%s) {\n"
 	    "  %s = const string[4] [\"日本語\", \"\\xff\\xfe\", \"\\x7f\\x1b\\r\", \"\\xed\\xa0\\x80\"]\n"
 	    "}\n"),
+	/* functions: formals (typed or not), references, declared attributes with
+	 * and without defaults, opsets, docs, unnamed values numbered per body,
+	 * an output that is a formal, calls with fewer results */
+	GIR("model opset{\"\"=13, \"graft\"=1}\n"
+	    "func graft::ConvRelu(%x, %w, %b) -> (%y) attrs{strides, pads, alpha=0.5, odd: undef doc \"d\"} "
+	    "opset{\"\"=13} doc \"conv then relu\" {\n"
+	    "  doc %x \"the input\"\n"
+	    "  %c = Conv(%x, %w, %b) {strides: ints = @strides, pads: ints = @pads}\n"
+	    "  %s = Constant() {value_float: float = @alpha}\n"
+	    "  %0 = Mul(%c, %s) @mul\n"
+	    "  %y = Relu(%0)\n"
+	    "}\n"
+	    "func Plain(%a: f32[2]) -> (%a, %0) {\n"
+	    "  %0 = Neg(%a)\n"
+	    "}\n"
+	    "func my.domain::\"odd name\"() -> () {\n"
+	    "}\n"
+	    "graph @calls(%x: f32[1,3,4,4], %w: f32[2,3,1,1], %b: f32[2]) -> (%y, %0) {\n"
+	    "  %y = graft::ConvRelu(%x, %w, %b) {pads=[0, 0, 0, 0]}\n"
+	    "  %0, _ = Plain(%b)\n"
+	    "}\n"),
 };
 
 Test(text, snippets_roundtrip_byte_exact)
@@ -215,7 +234,8 @@ Test(text, snippet_contents)
 	cr_assert_eq(ir_graph_nprops(g), 2);
 	size_t n;
 	cr_assert_str_eq(ir_str_get(g, ir_graph_prop_at(g, 1).key, &n), "k\x01");
-	cr_assert_eq(ir_graph_nextras(g, IR_EXTRA_FUNCTION), 2);
+	cr_assert_eq(ir_graph_nextras(g, IR_EXTRA_SPARSE_INIT), 1);
+	cr_assert_eq(ir_graph_nfuncs(g), 0);
 	const unsigned char *b = ir_blob_get(g, ir_graph_extra_at(g, IR_EXTRA_QUANT_ANNOT, 0), &n);
 	cr_assert(n == 2 && b[0] == 2 && b[1] == 0xff);
 	cr_assert_str_eq(ir_cstr(g, m->graph_name), "torch_jit");
@@ -275,6 +295,48 @@ Test(text, attributes_parse_to_their_kinds)
 	a = ir_attr_find(g, n, "te");
 	cr_assert_eq(ir_tensor_at(g, a->u.t)->doc, 0);
 	ir_graph_free(g);
+}
+
+/* Hex floats as C's strtod reads them, with signed exponents too (docs/ir.md). */
+Test(text, hex_float_literals)
+{
+	ir_graph *g = parse_ok("graft 1\ngraph @g() -> (%c) {\n"
+			       "  %c = const f32[5] [0x1p-3, -0x1.8p+1, 0x10, 0X1P2, 1e-2]\n}\n");
+	const float want[5] = {0.125f, -3.0f, 16.0f, 4.0f, 0.01f};
+	const ir_tensor *t = ir_tensor_at(g, ir_value_at(g, ir_graph_const_at(g, 0))->tensor);
+	cr_assert_eq(t->nbytes, sizeof want);
+	for (int i = 0; i < 5; i++)
+		cr_assert_float_eq(((const float *)t->data)[i], want[i], 0, "element %d", i);
+	ir_graph_free(g);
+}
+
+/* Nodes keep where they were written, for later diagnostics (shape
+ * inference, the verifier, the simulator). */
+Test(text, nodes_remember_their_position)
+{
+	ir_graph *g = parse_ok("graft 1\ngraph @g(%x: f32[4]) -> (%y) {\n  %r = Relu(%x)\n"
+			       "    %y = Neg(%r)\n}\n");
+	ir_nid a = ir_graph_first(g), b = ir_node_at(g, a)->next;
+	int line, col;
+	ir_node_loc(g, a, &line, &col);
+	cr_assert(line == 3 && col == 8, "Relu at %d:%d", line, col);
+	ir_node_loc(g, b, &line, &col);
+	cr_assert(line == 4 && col == 10, "Neg at %d:%d", line, col);
+	ir_nid c = ir_node_new(g, NULL, "Neg", (ir_val[]){ir_node_output(g, b, 0)}, 1, 1, 0);
+	ir_node_loc(g, c, &line, &col);
+	cr_assert(line == 0 && col == 0, "a node made later has no position");
+	ir_graph_free(g);
+
+	ir_diags d;
+	ir_diags_init(&d);
+	const char *bad = "graft 1\ngraph @g(%a: f32[3], %b: f32[4]) -> (%y) {\n  %y = Add(%a, %b)\n}\n";
+	g = ir_parse(bad, strlen(bad), "t.gir", NULL, 0, &d);
+	cr_assert_not_null(g, "the text is well formed");
+	cr_assert_neq(ir_infer(g, &d, "t.gir"), 0);
+	cr_assert_eq(d.v[0].line, 3);
+	cr_assert_eq(d.v[0].col, 8);
+	ir_graph_free(g);
+	ir_diags_free(&d);
 }
 
 /* Non-canonical spellings parse and print in canonical form. */
@@ -750,6 +812,24 @@ static const bad bads[] = {
 	{GIR("model ir_version=1 ir_version=2\ngraph () -> () {\n}\n"), 2, 20, "model field 'ir_version' given twice"},
 	{GIR("model opset{\"\"=13, \"ai.onnx\"=14}\ngraph () -> () {\n}\n"), 2, 20, "opset for domain \"ai.onnx\" given twice"},
 	{GIR("extra functions x\"00\"\ngraph () -> () {\n}\n"), 2, 7, "expected an extra's kind"},
+	{GIR("extra function x\"00\"\ngraph () -> () {\n}\n"), 2, 7, "expected an extra's kind"},
+	/* functions */
+	{GIR("func F(%x) -> (%x) {\n}\nfunc F() -> () {\n}\ngraph () -> () {\n}\n"), 4, 1,
+	 "function F defined twice"},
+	{GIR("func d::F(%x -> (%x) {\n}\ngraph () -> () {\n}\n"), 2, 14, "expected ',' or ')' after a formal input"},
+	{GIR("func F(x) -> () {\n}\ngraph () -> () {\n}\n"), 2, 8, "expected a formal input"},
+	{GIR("func F(%x) -> (%y) {\n}\ngraph () -> () {\n}\n"), 2, 16, "undefined value %y"},
+	{GIR("func F(%x) -> (%x) attrs{a, a=1} {\n}\ngraph () -> () {\n}\n"), 2, 29, "attribute 'a' declared twice"},
+	{GIR("func F(%x) -> (%x) attrs{a: int = @b} {\n}\ngraph () -> () {\n}\n"), 2, 26,
+	 "the default of attribute 'a' cannot be a reference"},
+	{GIR("func F(%x) -> (%x) attrs{a b} {\n}\ngraph () -> () {\n}\n"), 2, 28, "expected '=' and a value"},
+	{GIR("func F(%x) -> (%c) {\n  %c = const f32[1] [1.0]\n}\ngraph () -> () {\n}\n"), 3, 8,
+	 "a function body holds no constants"},
+	{GIR("func F(%x) -> (%y) {\n  %y = Relu(%x)\n  %y = Neg(%x)\n}\ngraph () -> () {\n}\n"), 4, 3,
+	 "value %y defined twice (first at 3:3)"},
+	{GIR("func F(%x) -> (%x) {\n  %y = Relu(%x)\n"), 4, 1, "the function body opened at 2:20 has no '}'"},
+	{GIR("func F(%x) -> (%x) {\n} graph () -> () {\n}\n"), 3, 3, "expected a new line after the function's '}'"},
+	{GIR("func (%x) -> (%x) {\n}\ngraph () -> () {\n}\n"), 2, 6, "expected an op name"},
 	{GIR("prop \"a\" \"b\"\ngraph () -> () {\n}\n"), 2, 10, "expected '=' after the key"},
 	/* truncated input */
 	{GIR("graph () -> (%a) {\n  %a = Relu("), 3, 13, "found end of input"},

@@ -1,5 +1,6 @@
 /* Helpers shared by the cycle-model tests. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "costtest.h"
@@ -62,6 +63,22 @@ ir_nid ct_conv(ir_graph *g, const char *name, ir_val x, ir_val w, ir_val b, int6
 	ct_ints(g, n, "pads", CT_INTS(p, p, p, p));
 	ir_attr_set_int(g, n, "group", grp);
 	return n;
+}
+
+void ct_func(ir_graph *g, const char *func_gir)
+{
+	char text[4096];
+	snprintf(text, sizeof text, "graft 1\n%sgraph () -> () {\n}\n", func_gir);
+	ir_diags d;
+	ir_diags_init(&d);
+	ir_graph *h = ir_parse(text, strlen(text), "func.gir", NULL, 0, &d);
+	if (!h)
+		ir_diags_print(&d, stderr);
+	cr_assert_not_null(h, "the function parses");
+	for (ir_fid f = 1; f <= ir_graph_nfuncs(h); f++)
+		cr_assert(ir_func_copy(g, h, f));
+	ir_graph_free(h);
+	ir_diags_free(&d);
 }
 
 void ct_finish(ir_graph *g, ir_val out)

@@ -21,6 +21,8 @@ void ct_ints(ir_graph *g, ir_nid n, const char *attr, const int64_t *v, size_t c
 /* Conv(x, w[, b]) with square kernel k, stride s, dilation dl, pad p, group grp. */
 ir_nid ct_conv(ir_graph *g, const char *name, ir_val x, ir_val w, ir_val b, int64_t s, int64_t dl, int64_t p,
 	       int64_t grp);
+/* Adds to g the functions of a .gir `func` block (asserts it parses). */
+void ct_func(ir_graph *g, const char *func_gir);
 /* Marks v as a graph output and runs ir_infer (asserting no errors). */
 void ct_finish(ir_graph *g, ir_val out);
 

@@ -307,7 +307,8 @@ Test(claim8, an_8_mib_weight_spills_to_ddr_a_4_mib_one_stays_in_l2)
 /* ---------------------------------------------------------------- 9. conv + bias + ReLU fusion */
 
 /* fused 0: Conv -> Add(bias) -> Relu; 1: Conv(bias){activation=Relu};
- * 2: graft.Conv_Add_Relu; 3: Conv(bias) -> Relu (for the numerics). */
+ * 2: a call of graft::ConvRelu (a function: Conv(bias), then Relu);
+ * 3: Conv(bias) -> Relu (for the numerics). */
 static ir_graph *conv_bias_relu(int form, uint64_t seed)
 {
 	ir_graph *g = ct_graph();
@@ -324,9 +325,10 @@ static ir_graph *conv_bias_relu(int form, uint64_t seed)
 	ir_val bv = const_f32(g, "b", form == 0 ? 4 : 1, form == 0 ? CT_DIMS(1, 32, 1, 1) : CT_DIMS(32), b, 32);
 	ir_nid y;
 	if (form == 2) {
-		y = ct_node_in(g, "graft", "Conv_Add_Relu", "conv", (ir_val[]){x, wv, bv}, 3);
+		ct_func(g, "func graft::ConvRelu(%x, %w, %b) -> (%y) attrs{pads} opset{\"\"=13} {\n"
+			   "  %c = Conv(%x, %w, %b) {pads: ints = @pads}\n  %y = Relu(%c)\n}\n");
+		y = ct_node_in(g, "graft", "ConvRelu", "conv", (ir_val[]){x, wv, bv}, 3);
 		ct_ints(g, y, "pads", CT_INTS(1, 1, 1, 1));
-		ir_value_at(g, ct_out(g, y))->type = ir_type_tensor(g, IR_F32, 4, CT_DIMS(1, 32, 28, 28));
 	} else {
 		ir_nid c = ct_conv(g, "conv", x, wv, form == 0 ? IR_NONE : bv, 1, 1, 1, 1);
 		if (form == 1)
