@@ -22,6 +22,7 @@ typedef struct fused {
 
 /* Inputs where the call's operands are, outputs where its results are (an
  * output the call does not take, or that nothing reads, stays on chip),
+ * the body's Constant nodes in L2 (prefetched, like a graph's constants),
  * everything else on chip. */
 static sim_mem *instance_residency(const sim_cctx *c, ir_nid n, const ir_graph *inst)
 {
@@ -31,6 +32,9 @@ static sim_mem *instance_residency(const sim_cctx *c, ir_nid n, const ir_graph *
 		return NULL;
 	for (size_t v = 0; v < nv; v++)
 		where[v] = SIM_MEM_ONCHIP;
+	for (ir_nid m = ir_graph_first(inst); m; m = ir_node_at(inst, m)->next)
+		if (ir_node_at(inst, m)->opcode == IR_OP_Constant)
+			where[ir_node_output(inst, m, 0)] = SIM_MEM_L2;
 	const ir_node *x = ir_node_at(c->g, n);
 	size_t k = 0;
 	for (uint32_t i = 0; i < x->nin && k < ir_graph_ninputs(inst); i++) {
