@@ -493,6 +493,7 @@ typedef struct eng_rw {
 	size_t vals_cap;
 	eng_scratch scratch;  /* expression evaluation */
 	struct eng_memo *memo; /* inferred calls (infer_memo.c); NULL until the first */
+	void **names;         /* the report's name storage (eng_arena_alloc): records' names go there */
 	size_t folded;        /* nodes folded into constants */
 	bool oom;
 } eng_rw;
@@ -531,6 +532,10 @@ void eng_rw_sweep(eng_rw *w);
 void eng_rw_flush_consts(eng_rw *w);
 /* A fresh membership stamp (0 when out of memory). */
 uint32_t eng_rw_stamp(eng_rw *w);
+/* n bytes (8-byte aligned) from an arena of chunks whose head is *arena
+ * (NULL: empty); NULL when out of memory.  eng_arena_free frees it all. */
+void *eng_arena_alloc(void **arena, size_t n);
+void eng_arena_free(void *arena);
 /* Grows a scratch node list to hold n entries. */
 bool eng_rw_need(eng_rw *w, ir_nid **v, size_t *cap, size_t n);
 /* The cost guard's hardware description (a sim_hw); NULL when none loads. */
@@ -627,6 +632,14 @@ size_t eng_edit_distance(const char *a, size_t an, const char *b, size_t bn);
 const char *eng_closest(const char *name, size_t n, const char *const *cands, size_t ncands);
 
 /* ---- rules_parse.c: a rule's compile context, pattern lines */
+struct eng_cc;
+/* Position of the lexer's current token. */
+eng_loc eng_tok_loc(const eng_lexer *lx);
+/* Reports "expected WHAT, got TOKEN" (unless the lexer already reported
+ * the token); returns false. */
+bool eng_syntax_error(struct eng_cc *cc, const eng_lexer *lx, const char *what);
+/* Consumes punct or reports eng_syntax_error. */
+bool eng_expect(struct eng_cc *cc, eng_lexer *lx, int punct, const char *what);
 typedef struct eng_pending { /* a name operand waiting for every line to be read */
 	const char *name;
 	uint32_t len;

@@ -30,18 +30,13 @@ static eng_ex *new_ex(eng_cc *cc, eng_ex_kind k, eng_loc loc)
 	return e;
 }
 
-static eng_loc tok_loc(const eng_lexer *lx)
-{
-	return eng_text_loc(lx->t, lx->tok.pos);
-}
-
 static void *syntax_error(eng_cc *cc, const eng_lexer *lx, const char *what)
 {
 	char buf[96];
 	if (lx->tok.kind == TK_ERROR)
 		return NULL; /* the lexer reported it */
 	eng_tok_describe(lx->t, &lx->tok, buf, sizeof buf);
-	eng_cc_error(cc, tok_loc(lx), "expected %s, got %s", what, buf);
+	eng_cc_error(cc, eng_tok_loc(lx), "expected %s, got %s", what, buf);
 	return NULL;
 }
 
@@ -128,7 +123,7 @@ static eng_ex *parse_call(eng_cc *cc, eng_lexer *lx)
 {
 	const char *s = lx->t->s + lx->tok.pos;
 	size_t n = lx->tok.end - lx->tok.pos;
-	eng_loc at = tok_loc(lx);
+	eng_loc at = eng_tok_loc(lx);
 	int f = fn_lookup(s, n);
 	if (f < 0) {
 		const char *near = eng_closest(s, n, fn_names, FN_COUNT);
@@ -147,7 +142,7 @@ static eng_ex *parse_call(eng_cc *cc, eng_lexer *lx)
 
 static eng_ex *parse_list(eng_cc *cc, eng_lexer *lx)
 {
-	eng_ex *e = new_ex(cc, EX_LIST, tok_loc(lx));
+	eng_ex *e = new_ex(cc, EX_LIST, eng_tok_loc(lx));
 	int cap = 0;
 	eng_lex_next(lx);
 	if (!e)
@@ -171,7 +166,7 @@ static eng_ex *parse_list(eng_cc *cc, eng_lexer *lx)
 
 static eng_ex *parse_name(eng_cc *cc, eng_lexer *lx, eng_ex_kind kind, size_t skip)
 {
-	eng_ex *e = new_ex(cc, kind, tok_loc(lx));
+	eng_ex *e = new_ex(cc, kind, eng_tok_loc(lx));
 	if (!e)
 		return NULL;
 	e->s_len = (uint32_t)(lx->tok.end - lx->tok.pos - skip);
@@ -185,7 +180,7 @@ static eng_ex *parse_name(eng_cc *cc, eng_lexer *lx, eng_ex_kind kind, size_t sk
 static eng_ex *parse_literal(eng_cc *cc, eng_lexer *lx)
 {
 	eng_ex *e = NULL;
-	eng_loc at = tok_loc(lx);
+	eng_loc at = eng_tok_loc(lx);
 	if (lx->tok.kind == TK_INT) {
 		if ((e = new_ex(cc, EX_INT, at)))
 			e->i = lx->tok.i;
@@ -234,10 +229,10 @@ static eng_ex *parse_primary(eng_cc *cc, eng_lexer *lx)
  * !a == b is !(a == b)). */
 static eng_ex *parse_prefix(eng_cc *cc, eng_lexer *lx, int op, eng_ex *(*operand)(eng_cc *, eng_lexer *))
 {
-	eng_ex *e = new_ex(cc, EX_UNARY, tok_loc(lx));
+	eng_ex *e = new_ex(cc, EX_UNARY, eng_tok_loc(lx));
 	eng_ex **args = eng_alloc(cc->rs, sizeof *args);
 	if (!e || !args)
-		return eng_cc_oom(cc, tok_loc(lx));
+		return eng_cc_oom(cc, eng_tok_loc(lx));
 	eng_lex_next(lx);
 	e->op = op;
 	e->args = args;
@@ -276,7 +271,7 @@ static eng_ex *parse_prod(eng_cc *cc, eng_lexer *lx)
 	eng_ex *e = parse_unary(cc, lx);
 	int op;
 	while (e && (op = match_op(lx, prod_ops, 3)) >= 0) {
-		eng_loc at = tok_loc(lx);
+		eng_loc at = eng_tok_loc(lx);
 		eng_lex_next(lx);
 		e = binary(cc, op, at, e, parse_unary(cc, lx));
 	}
@@ -288,7 +283,7 @@ static eng_ex *parse_sum(eng_cc *cc, eng_lexer *lx)
 	eng_ex *e = parse_prod(cc, lx);
 	int op;
 	while (e && (op = match_op(lx, sum_ops, 2)) >= 0) {
-		eng_loc at = tok_loc(lx);
+		eng_loc at = eng_tok_loc(lx);
 		eng_lex_next(lx);
 		e = binary(cc, op, at, e, parse_prod(cc, lx));
 	}
@@ -300,7 +295,7 @@ static eng_ex *parse_cmp(eng_cc *cc, eng_lexer *lx)
 	eng_ex *e = parse_sum(cc, lx);
 	int op;
 	if (e && (op = match_op(lx, cmp_ops, 6)) >= 0) {
-		eng_loc at = tok_loc(lx);
+		eng_loc at = eng_tok_loc(lx);
 		eng_lex_next(lx);
 		e = binary(cc, op, at, e, parse_sum(cc, lx));
 	}
@@ -318,7 +313,7 @@ static eng_ex *parse_and(eng_cc *cc, eng_lexer *lx)
 {
 	eng_ex *e = parse_not(cc, lx);
 	while (e && eng_tok_is(&lx->tok, P_AND)) {
-		eng_loc at = tok_loc(lx);
+		eng_loc at = eng_tok_loc(lx);
 		eng_lex_next(lx);
 		e = binary(cc, OP_AND, at, e, parse_not(cc, lx));
 	}
@@ -329,7 +324,7 @@ static eng_ex *parse_or(eng_cc *cc, eng_lexer *lx)
 {
 	eng_ex *e = parse_and(cc, lx);
 	while (e && eng_tok_is(&lx->tok, P_OR)) {
-		eng_loc at = tok_loc(lx);
+		eng_loc at = eng_tok_loc(lx);
 		eng_lex_next(lx);
 		e = binary(cc, OP_OR, at, e, parse_and(cc, lx));
 	}
@@ -341,10 +336,10 @@ eng_ex *eng_parse_expr(eng_cc *cc, eng_lexer *lx)
 	eng_ex *e = parse_or(cc, lx);
 	if (!e || !eng_tok_is(&lx->tok, '?'))
 		return e;
-	eng_ex *c = new_ex(cc, EX_COND, tok_loc(lx));
+	eng_ex *c = new_ex(cc, EX_COND, eng_tok_loc(lx));
 	eng_ex **args = eng_alloc(cc->rs, 3 * sizeof *args);
 	if (!c || !args)
-		return eng_cc_oom(cc, tok_loc(lx));
+		return eng_cc_oom(cc, eng_tok_loc(lx));
 	eng_lex_next(lx);
 	c->args = args;
 	c->nargs = 3;

@@ -25,25 +25,25 @@ void *eng_cc_oom(eng_cc *cc, eng_loc at)
 	return NULL;
 }
 
-static eng_loc tok_loc(const eng_lexer *lx)
+eng_loc eng_tok_loc(const eng_lexer *lx)
 {
 	return eng_text_loc(lx->t, lx->tok.pos);
 }
 
-static bool syntax_error(eng_cc *cc, const eng_lexer *lx, const char *what)
+bool eng_syntax_error(eng_cc *cc, const eng_lexer *lx, const char *what)
 {
 	char buf[96];
 	if (lx->tok.kind == TK_ERROR)
 		return false; /* the lexer reported it */
 	eng_tok_describe(lx->t, &lx->tok, buf, sizeof buf);
-	eng_cc_error(cc, tok_loc(lx), "expected %s, got %s", what, buf);
+	eng_cc_error(cc, eng_tok_loc(lx), "expected %s, got %s", what, buf);
 	return false;
 }
 
-static bool expect(eng_cc *cc, eng_lexer *lx, int punct, const char *what)
+bool eng_expect(eng_cc *cc, eng_lexer *lx, int punct, const char *what)
 {
 	if (!eng_tok_is(&lx->tok, punct))
-		return syntax_error(cc, lx, what);
+		return eng_syntax_error(cc, lx, what);
 	eng_lex_next(lx);
 	return true;
 }
@@ -135,7 +135,7 @@ static int capture_ref(eng_cc *cc, const eng_lexer *lx, bool is_list)
 {
 	const char *s = lx->t->s + lx->tok.pos + 1;
 	size_t n = lx->tok.end - lx->tok.pos - 1;
-	eng_loc at = tok_loc(lx);
+	eng_loc at = eng_tok_loc(lx);
 	int i = eng_capture_by_name(cc->r, s, n);
 	eng_rule *r = cc->r;
 	if (i >= 0) {
@@ -194,13 +194,13 @@ bool eng_parse_domain(eng_cc *cc, eng_lexer *lx, const char **domain)
 	for (; !eng_tok_is(&lx->tok, P_DCOLON); eng_lex_next(lx)) {
 		size_t k = lx->tok.end - lx->tok.pos;
 		if (n + k >= sizeof buf)
-			return syntax_error(cc, lx, "a shorter domain name");
+			return eng_syntax_error(cc, lx, "a shorter domain name");
 		memcpy(buf + n, lx->t->s + lx->tok.pos, k);
 		n += k;
 	}
 	eng_lex_next(lx); /* :: */
 	if (!(n == 7 && memcmp(buf, "ai.onnx", 7) == 0) && !(*domain = eng_strdup(cc->rs, buf, n)))
-		return eng_cc_oom(cc, tok_loc(lx)), false;
+		return eng_cc_oom(cc, eng_tok_loc(lx)), false;
 	return true;
 }
 
@@ -234,18 +234,18 @@ static bool parse_op_names(eng_cc *cc, eng_lexer *lx, int p)
 		return false;
 	do {
 		if (lx->tok.kind != TK_NAME)
-			return syntax_error(cc, lx, "an op name");
+			return eng_syntax_error(cc, lx, "an op name");
 		if (n == 32)
-			return syntax_error(cc, lx, "'(' (at most 32 alternatives)");
+			return eng_syntax_error(cc, lx, "'(' (at most 32 alternatives)");
 		names[n] = eng_strdup(cc->rs, lx->t->s + lx->tok.pos, lx->tok.end - lx->tok.pos);
 		if (!names[n])
-			return eng_cc_oom(cc, tok_loc(lx)), false;
-		eng_check_op(cc, domain, names[n++], tok_loc(lx));
+			return eng_cc_oom(cc, eng_tok_loc(lx)), false;
+		eng_check_op(cc, domain, names[n++], eng_tok_loc(lx));
 		eng_lex_next(lx);
 	} while (eng_tok_is(&lx->tok, '|') && (eng_lex_next(lx), true));
 	const char **v = eng_alloc(cc->rs, (size_t)n * sizeof *v);
 	if (!v)
-		return eng_cc_oom(cc, tok_loc(lx)), false;
+		return eng_cc_oom(cc, eng_tok_loc(lx)), false;
 	memcpy(v, names, (size_t)n * sizeof *v);
 	eng_pnode *pn = pnode(cc, p);
 	pn->opkind = OPM_NAMES;
@@ -270,7 +270,7 @@ static bool parse_op_regex(eng_cc *cc, eng_lexer *lx, int p)
 	}
 	const char **src = eng_alloc(cc->rs, sizeof *src);
 	if (!src || !(src[0] = eng_strdup(cc->rs, lx->t->s + start, end - start)))
-		return eng_cc_oom(cc, tok_loc(lx)), false;
+		return eng_cc_oom(cc, eng_tok_loc(lx)), false;
 	pnode(cc, p)->opkind = OPM_REGEX;
 	pnode(cc, p)->re = re;
 	pnode(cc, p)->names = src;
@@ -284,7 +284,7 @@ static bool parse_op_class(eng_cc *cc, eng_lexer *lx, int p)
 	do {
 		eng_lex_next(lx); /* @ or + */
 		if (lx->tok.kind != TK_NAME)
-			return syntax_error(cc, lx, "a class name");
+			return eng_syntax_error(cc, lx, "a class name");
 		const char *s = lx->t->s + lx->tok.pos;
 		size_t n = lx->tok.end - lx->tok.pos, i = 0;
 		while (i < NCLASSES && !(strlen(classes[i].name) == n && memcmp(classes[i].name, s, n) == 0))
@@ -296,7 +296,7 @@ static bool parse_op_class(eng_cc *cc, eng_lexer *lx, int p)
 			for (size_t k = 0; k < NCLASSES; k++)
 				cands[k] = classes[k].name;
 			const char *near = eng_closest(s, n, cands, NCLASSES);
-			eng_cc_error(cc, tok_loc(lx), "unknown class '@%.*s'%s%s%s", (int)n, s,
+			eng_cc_error(cc, eng_tok_loc(lx), "unknown class '@%.*s'%s%s%s", (int)n, s,
 				     near ? " (did you mean '@" : "", near ? near : "", near ? "'?)" : "");
 		}
 		eng_lex_next(lx);
@@ -319,24 +319,24 @@ static bool parse_opmatch(eng_cc *cc, eng_lexer *lx, int p)
 		return parse_op_class(cc, lx, p);
 	if (lx->tok.kind == TK_NAME)
 		return parse_op_names(cc, lx, p);
-	return syntax_error(cc, lx, "an op (Name, Name|Name, /regex/, @class or *)");
+	return eng_syntax_error(cc, lx, "an op (Name, Name|Name, /regex/, @class or *)");
 }
 
 static bool parse_repeat(eng_cc *cc, eng_lexer *lx, int p)
 {
-	eng_loc at = tok_loc(lx);
+	eng_loc at = eng_tok_loc(lx);
 	eng_lex_next(lx); /* [ */
 	if (lx->tok.kind != TK_INT)
-		return syntax_error(cc, lx, "the chain's minimum length");
+		return eng_syntax_error(cc, lx, "the chain's minimum length");
 	int64_t lo = lx->tok.i;
 	eng_lex_next(lx);
-	if (!expect(cc, lx, P_DOTDOT, "'..'"))
+	if (!eng_expect(cc, lx, P_DOTDOT, "'..'"))
 		return false;
 	if (lx->tok.kind != TK_INT)
-		return syntax_error(cc, lx, "the chain's maximum length");
+		return eng_syntax_error(cc, lx, "the chain's maximum length");
 	int64_t hi = lx->tok.i;
 	eng_lex_next(lx);
-	if (!expect(cc, lx, ']', "']'"))
+	if (!eng_expect(cc, lx, ']', "']'"))
 		return false;
 	if (lo < 1 || hi < lo || hi > 64) {
 		eng_cc_error(cc, at, "a chain's length must be [MIN..MAX] with 1 <= MIN <= MAX <= 64, got [%lld..%lld]",
@@ -383,7 +383,7 @@ static bool parse_name_operand(eng_cc *cc, eng_lexer *lx, int *pending, eng_loc 
 	if (eng_tok_is(&lx->tok, '.')) {
 		eng_lex_next(lx);
 		if (lx->tok.kind != TK_INT || lx->tok.i > 255)
-			return syntax_error(cc, lx, "a result index after '.'");
+			return eng_syntax_error(cc, lx, "a result index after '.'");
 		result = (int)lx->tok.i;
 		eng_lex_next(lx);
 	}
@@ -393,7 +393,7 @@ static bool parse_name_operand(eng_cc *cc, eng_lexer *lx, int *pending, eng_loc 
 
 static bool parse_operand(eng_cc *cc, eng_lexer *lx, eng_operand *op)
 {
-	*op = (eng_operand){.loc = tok_loc(lx)};
+	*op = (eng_operand){.loc = eng_tok_loc(lx)};
 	if (lx->tok.kind == TK_CAPTURE)
 		return parse_capture_operand(cc, lx, op);
 	if (is_underscore(lx)) {
@@ -412,7 +412,7 @@ static bool parse_operand(eng_cc *cc, eng_lexer *lx, eng_operand *op)
 		op->result = -1; /* pending until every line is read */
 		return parse_name_operand(cc, lx, &op->index, op->loc);
 	}
-	return syntax_error(cc, lx, "an operand ($capture, _, a node name or Op(...))");
+	return eng_syntax_error(cc, lx, "an operand ($capture, _, a node name or Op(...))");
 }
 
 static bool parse_operands(eng_cc *cc, eng_lexer *lx, int p)
@@ -432,7 +432,7 @@ static bool parse_operands(eng_cc *cc, eng_lexer *lx, int p)
 			eng_skip_newlines_before(lx, ')');
 		} while (eng_tok_is(&lx->tok, ',') && (eng_lex_next(lx), true));
 	}
-	if (!expect(cc, lx, ')', "',' or ')'"))
+	if (!eng_expect(cc, lx, ')', "',' or ')'"))
 		return false;
 	pnode(cc, p)->ins = ins;
 	pnode(cc, p)->nins = n;
@@ -447,11 +447,11 @@ static bool parse_match_attrs(eng_cc *cc, eng_lexer *lx, int p)
 	do {
 		skip_newlines(lx);
 		if (lx->tok.kind != TK_NAME)
-			return syntax_error(cc, lx, "an attribute name");
+			return eng_syntax_error(cc, lx, "an attribute name");
 		eng_attr_check a = {eng_strdup(cc->rs, lx->t->s + lx->tok.pos, lx->tok.end - lx->tok.pos), NULL,
-				    tok_loc(lx)};
+				    eng_tok_loc(lx)};
 		eng_lex_next(lx);
-		if (!expect(cc, lx, '=', "'=' after the attribute name"))
+		if (!eng_expect(cc, lx, '=', "'=' after the attribute name"))
 			return false;
 		if (!(a.value = eng_parse_expr(cc, lx)))
 			return false;
@@ -463,7 +463,7 @@ static bool parse_match_attrs(eng_cc *cc, eng_lexer *lx, int p)
 		v[n++] = a;
 		skip_newlines(lx);
 	} while (eng_tok_is(&lx->tok, ',') && (eng_lex_next(lx), true));
-	if (!expect(cc, lx, '}', "',' or '}'"))
+	if (!eng_expect(cc, lx, '}', "',' or '}'"))
 		return false;
 	pnode(cc, p)->attrs = v;
 	pnode(cc, p)->nattrs = n;
@@ -472,12 +472,12 @@ static bool parse_match_attrs(eng_cc *cc, eng_lexer *lx, int p)
 
 static int parse_term(eng_cc *cc, eng_lexer *lx)
 {
-	int p = new_pnode(cc, tok_loc(lx));
+	int p = new_pnode(cc, eng_tok_loc(lx));
 	if (p < 0 || !parse_opmatch(cc, lx, p))
 		return -1;
 	if (eng_tok_is(&lx->tok, '[') && !parse_repeat(cc, lx, p))
 		return -1;
-	if (!expect(cc, lx, '(', "'(' after the op"))
+	if (!eng_expect(cc, lx, '(', "'(' after the op"))
 		return -1;
 	if (!parse_operands(cc, lx, p))
 		return -1;
@@ -501,16 +501,16 @@ int eng_parse_results(eng_cc *cc, eng_lexer *lx, const char **names, eng_loc *lo
 	int n = 0;
 	do {
 		if (lx->tok.kind != TK_NAME) {
-			syntax_error(cc, lx, "a result name");
+			eng_syntax_error(cc, lx, "a result name");
 			return -1;
 		}
 		const char *s = lx->t->s + lx->tok.pos;
 		size_t len = lx->tok.end - lx->tok.pos;
-		locs[n] = tok_loc(lx);
+		locs[n] = eng_tok_loc(lx);
 		if (reserved_name(s, len))
 			eng_cc_error(cc, locs[n], "'%.*s' is reserved: choose another name", (int)len, s);
 		if (n == max) {
-			syntax_error(cc, lx, "'=' (too many results)");
+			eng_syntax_error(cc, lx, "'=' (too many results)");
 			return -1;
 		}
 		if (!(names[n++] = eng_strdup(cc->rs, s, len))) {
@@ -519,7 +519,7 @@ int eng_parse_results(eng_cc *cc, eng_lexer *lx, const char **names, eng_loc *lo
 		}
 		eng_lex_next(lx);
 	} while (eng_tok_is(&lx->tok, ',') && (eng_lex_next(lx), true));
-	if (!expect(cc, lx, '=', n > 1 ? "'='" : "',' or '='"))
+	if (!eng_expect(cc, lx, '=', n > 1 ? "'='" : "',' or '='"))
 		return -1;
 	return n;
 }
@@ -560,7 +560,7 @@ static bool pattern_line(eng_cc *cc, eng_lexer *lx)
 	if (p < 0 || !set_results(cc, p, names, locs, n))
 		return false;
 	if (lx->tok.kind != TK_NEWLINE && lx->tok.kind != TK_EOF)
-		return syntax_error(cc, lx, "the end of the line");
+		return eng_syntax_error(cc, lx, "the end of the line");
 	return true;
 }
 
@@ -594,7 +594,7 @@ static void parse_where(eng_cc *cc, const eng_text *t)
 	if (!e)
 		return;
 	if (lx.tok.kind != TK_EOF) {
-		syntax_error(cc, &lx, "the end of the constraint (an operator?)");
+		eng_syntax_error(cc, &lx, "the end of the constraint (an operator?)");
 		return;
 	}
 	eng_ex **v = eng_grow(cc->rs, r->where, r->nwhere, &cc->wcap, sizeof *v);

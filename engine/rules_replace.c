@@ -20,29 +20,6 @@ typedef struct rctx {
 	int nlocals, lcap;
 } rctx;
 
-static eng_loc tok_loc(const eng_lexer *lx)
-{
-	return eng_text_loc(lx->t, lx->tok.pos);
-}
-
-static bool syntax_error(eng_cc *cc, const eng_lexer *lx, const char *what)
-{
-	char buf[96];
-	if (lx->tok.kind != TK_ERROR) {
-		eng_tok_describe(lx->t, &lx->tok, buf, sizeof buf);
-		eng_cc_error(cc, tok_loc(lx), "expected %s, got %s", what, buf);
-	}
-	return false;
-}
-
-static bool expect(eng_cc *cc, eng_lexer *lx, int punct, const char *what)
-{
-	if (!eng_tok_is(&lx->tok, punct))
-		return syntax_error(cc, lx, what);
-	eng_lex_next(lx);
-	return true;
-}
-
 static void skip_newlines(eng_lexer *lx)
 {
 	while (lx->tok.kind == TK_NEWLINE)
@@ -97,9 +74,9 @@ static int capture_index(rctx *rc, const eng_lexer *lx)
 		cands[nc++] = cc->r->captures[k].name;
 	const char *near = eng_closest(s, n, cands, nc);
 	if (near)
-		eng_cc_error(cc, tok_loc(lx), "unknown capture $%.*s (did you mean $%s?)", (int)n, s, near);
+		eng_cc_error(cc, eng_tok_loc(lx), "unknown capture $%.*s (did you mean $%s?)", (int)n, s, near);
 	else
-		eng_cc_error(cc, tok_loc(lx), "unknown capture $%.*s: captures are bound by the pattern", (int)n, s);
+		eng_cc_error(cc, eng_tok_loc(lx), "unknown capture $%.*s: captures are bound by the pattern", (int)n, s);
 	return -1;
 }
 
@@ -113,14 +90,14 @@ static bool parse_capture_roperand(rctx *rc, eng_lexer *lx, eng_roperand *ro)
 	eng_lex_next(lx);
 	if (eng_tok_is(&lx->tok, P_ELLIPSIS)) { /* `$xs...`: spelled as in the pattern */
 		if (ro->index >= 0 && !cc->r->captures[ro->index].is_list)
-			eng_cc_error(cc, tok_loc(lx), "$%s is a single value: '...' spreads a list capture",
+			eng_cc_error(cc, eng_tok_loc(lx), "$%s is a single value: '...' spreads a list capture",
 				     cc->r->captures[ro->index].name);
 		eng_lex_next(lx);
 		return true;
 	}
 	if (!eng_tok_is(&lx->tok, P_COALESCE))
 		return true;
-	eng_loc at = tok_loc(lx);
+	eng_loc at = eng_tok_loc(lx);
 	eng_lex_next(lx);
 	if (cc->fn)
 		eng_cc_error(cc, at, "'?\?' picks a fallback for an absent capture of a match: a function body has none");
@@ -141,12 +118,12 @@ static bool parse_name_roperand(rctx *rc, eng_lexer *lx, eng_roperand *ro)
 	if (eng_tok_is(&lx->tok, '.')) {
 		eng_lex_next(lx);
 		if (lx->tok.kind != TK_INT || lx->tok.i > 255)
-			return syntax_error(cc, lx, "a result index after '.'");
+			return eng_syntax_error(cc, lx, "a result index after '.'");
 		result = (int)lx->tok.i;
 		eng_lex_next(lx);
 	}
 	if (eng_tok_is(&lx->tok, P_COALESCE)) {
-		eng_cc_error(cc, tok_loc(lx),
+		eng_cc_error(cc, eng_tok_loc(lx),
 			     "only an optional $capture can be absent: '?\?' needs a capture on its left");
 		return false;
 	}
@@ -158,7 +135,7 @@ static bool parse_name_roperand(rctx *rc, eng_lexer *lx, eng_roperand *ro)
 
 static bool parse_roperand(rctx *rc, eng_lexer *lx, eng_roperand *ro)
 {
-	*ro = (eng_roperand){.loc = tok_loc(lx)};
+	*ro = (eng_roperand){.loc = eng_tok_loc(lx)};
 	if (is_underscore(lx)) {
 		ro->kind = RO_NONE;
 		eng_lex_next(lx);
@@ -176,7 +153,7 @@ static bool parse_roperand(rctx *rc, eng_lexer *lx, eng_roperand *ro)
 	}
 	if (lx->tok.kind == TK_NAME)
 		return parse_name_roperand(rc, lx, ro);
-	return syntax_error(rc->cc, lx, "an operand ($capture, a name, _, Op(...), fill(...) or const(...))");
+	return eng_syntax_error(rc->cc, lx, "an operand ($capture, a name, _, Op(...), fill(...) or const(...))");
 }
 
 static bool parse_roperands(rctx *rc, eng_lexer *lx, eng_roperand **ins, int *n)
@@ -199,7 +176,7 @@ static bool parse_roperands(rctx *rc, eng_lexer *lx, eng_roperand **ins, int *n)
 			eng_skip_newlines_before(lx, ')');
 		} while (eng_tok_is(&lx->tok, ',') && (eng_lex_next(lx), true));
 	}
-	return expect(rc->cc, lx, ')', "',' or ')'");
+	return eng_expect(rc->cc, lx, ')', "',' or ')'");
 }
 
 /* Is `name` an attribute the function being compiled declares? */
@@ -215,7 +192,7 @@ static bool declared(const eng_cc *cc, const char *name, size_t n)
  * their function's attributes. */
 static bool parse_ref(eng_cc *cc, eng_lexer *lx, eng_rattr *a, bool spread)
 {
-	eng_loc at = tok_loc(lx);
+	eng_loc at = eng_tok_loc(lx);
 	eng_lex_next(lx);
 	if (!cc->fn)
 		eng_cc_error(cc, at, "attribute references (@name) belong in function bodies (functions:)");
@@ -224,11 +201,11 @@ static bool parse_ref(eng_cc *cc, eng_lexer *lx, eng_rattr *a, bool spread)
 		return true;
 	}
 	if (lx->tok.kind != TK_NAME)
-		return syntax_error(cc, lx, "the name of the function's attribute after '@'");
+		return eng_syntax_error(cc, lx, "the name of the function's attribute after '@'");
 	const char *s = lx->t->s + lx->tok.pos;
 	size_t n = lx->tok.end - lx->tok.pos;
 	if (cc->fn && !declared(cc, s, n))
-		eng_cc_error(cc, tok_loc(lx), "@%.*s: function %s declares no attribute '%.*s' (list it under attributes:)",
+		eng_cc_error(cc, eng_tok_loc(lx), "@%.*s: function %s declares no attribute '%.*s' (list it under attributes:)",
 			     (int)n, s, cc->fn->name, (int)n, s);
 	if (!(a->ref = eng_strdup(cc->rs, s, n)))
 		return eng_cc_oom(cc, at), false;
@@ -239,28 +216,28 @@ static bool parse_ref(eng_cc *cc, eng_lexer *lx, eng_rattr *a, bool spread)
 static bool parse_rattr(rctx *rc, eng_lexer *lx, eng_rattr *a)
 {
 	eng_cc *cc = rc->cc;
-	*a = (eng_rattr){.loc = tok_loc(lx), .spread_node = -1};
+	*a = (eng_rattr){.loc = eng_tok_loc(lx), .spread_node = -1};
 	if (eng_tok_is(&lx->tok, P_ELLIPSIS)) {
 		int result;
 		eng_lex_next(lx);
 		if (eng_tok_is(&lx->tok, '@'))
 			return parse_ref(cc, lx, a, true);
 		if (lx->tok.kind != TK_NAME)
-			return syntax_error(cc, lx, "a pattern node name after '...'");
+			return eng_syntax_error(cc, lx, "a pattern node name after '...'");
 		a->spread_node = eng_pnode_by_name(cc->r, lx->t->s + lx->tok.pos, lx->tok.end - lx->tok.pos, &result);
 		if (a->spread_node < 0 && !cc->pattern_failed)
-			eng_cc_error(cc, tok_loc(lx),
+			eng_cc_error(cc, eng_tok_loc(lx),
 				     "unknown pattern node '%.*s': '...' copies a matched node's attributes",
 				     (int)(lx->tok.end - lx->tok.pos), lx->t->s + lx->tok.pos);
 		eng_lex_next(lx);
 		return true;
 	}
 	if (lx->tok.kind != TK_NAME)
-		return syntax_error(cc, lx, "an attribute name or '...node'");
+		return eng_syntax_error(cc, lx, "an attribute name or '...node'");
 	if (!(a->name = eng_strdup(cc->rs, lx->t->s + lx->tok.pos, lx->tok.end - lx->tok.pos)))
 		return eng_cc_oom(cc, a->loc), false;
 	eng_lex_next(lx);
-	if (!expect(cc, lx, '=', "'=' after the attribute name"))
+	if (!eng_expect(cc, lx, '=', "'=' after the attribute name"))
 		return false;
 	if (eng_tok_is(&lx->tok, '@'))
 		return parse_ref(cc, lx, a, false);
@@ -286,7 +263,7 @@ static bool parse_rattrs(rctx *rc, eng_lexer *lx, eng_rattr **attrs, int *n)
 		v[(*n)++] = a;
 		skip_newlines(lx);
 	} while (eng_tok_is(&lx->tok, ',') && (eng_lex_next(lx), true));
-	return expect(rc->cc, lx, '}', "',' or '}'");
+	return eng_expect(rc->cc, lx, '}', "',' or '}'");
 }
 
 /* Operand count against the registry or the function's formal inputs
@@ -329,21 +306,21 @@ static int new_rnode(eng_cc *cc, const eng_rnode *rn)
 static int parse_rterm(rctx *rc, eng_lexer *lx)
 {
 	eng_cc *cc = rc->cc;
-	eng_rnode rn = {.loc = tok_loc(lx), .nresults = 1};
+	eng_rnode rn = {.loc = eng_tok_loc(lx), .nresults = 1};
 	if (!eng_parse_domain(cc, lx, &rn.domain))
 		return -1;
 	if (lx->tok.kind != TK_NAME)
-		return syntax_error(cc, lx, "an op name (a replacement creates ops by name)"), -1;
+		return eng_syntax_error(cc, lx, "an op name (a replacement creates ops by name)"), -1;
 	if (!(rn.op = eng_strdup(cc->rs, lx->t->s + lx->tok.pos, lx->tok.end - lx->tok.pos)))
 		return eng_cc_oom(cc, rn.loc), -1;
 	rn.func = eng_func_find(cc->rs, rn.domain, rn.op);
 	if (!rn.func)
-		eng_check_op(cc, rn.domain, rn.op, tok_loc(lx));
+		eng_check_op(cc, rn.domain, rn.op, eng_tok_loc(lx));
 	eng_lex_next(lx);
 	if (eng_tok_is(&lx->tok, '|'))
-		return eng_cc_error(cc, tok_loc(lx), "a replacement creates one op: alternatives (|) are for patterns"),
+		return eng_cc_error(cc, eng_tok_loc(lx), "a replacement creates one op: alternatives (|) are for patterns"),
 		       -1;
-	if (!expect(cc, lx, '(', "'(' after the op") || !parse_roperands(rc, lx, &rn.ins, &rn.nins))
+	if (!eng_expect(cc, lx, '(', "'(' after the op") || !parse_roperands(rc, lx, &rn.ins, &rn.nins))
 		return -1;
 	if (eng_tok_is(&lx->tok, '{') && !parse_rattrs(rc, lx, &rn.attrs, &rn.nattrs))
 		return -1;
@@ -407,7 +384,7 @@ static bool replace_line(rctx *rc, eng_lexer *lx)
 			return false;
 	}
 	if (lx->tok.kind != TK_NEWLINE && lx->tok.kind != TK_EOF)
-		return syntax_error(rc->cc, lx, "the end of the line");
+		return eng_syntax_error(rc->cc, lx, "the end of the line");
 	return true;
 }
 
@@ -729,16 +706,16 @@ static bool parse_fuse(eng_cc *cc, const eng_text *t)
 	if (lx.tok.kind != TK_NAME || !tok_text_is(&lx, "fuse") || next.kind != TK_NAME)
 		return false;
 	eng_lex_next(&lx);
-	eng_rnode rn = {.loc = tok_loc(&lx)};
+	eng_rnode rn = {.loc = eng_tok_loc(&lx)};
 	if (!eng_parse_domain(cc, &lx, &rn.domain))
 		return true;
 	if (lx.tok.kind != TK_NAME)
-		return syntax_error(cc, &lx, "the fused op's name"), true;
+		return eng_syntax_error(cc, &lx, "the fused op's name"), true;
 	if (!(rn.op = eng_strdup(cc->rs, lx.t->s + lx.tok.pos, lx.tok.end - lx.tok.pos)))
 		return eng_cc_oom(cc, rn.loc), true;
 	eng_lex_next(&lx);
 	if (lx.tok.kind != TK_EOF)
-		return syntax_error(cc, &lx, "the end of the replacement (fuse is the whole of it)"), true;
+		return eng_syntax_error(cc, &lx, "the end of the replacement (fuse is the whole of it)"), true;
 	if (!rn.domain || eng_func_find(cc->rs, rn.domain, rn.op))
 		eng_cc_error(cc, rn.loc, "fuse makes a function of its own: name it domain::Op, and not after a "
 					 "function of the rule files");
