@@ -9,67 +9,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/clitest.h"
+
 #include "onnx.pb-c.h"
 
 #define MODELS GRAFT_SHARED_DIR "/models"
 
-static char tmpdir[256];
+TestSuite(cli, .init = cli_make_tmp, .fini = cli_remove_tmp);
 
-static void make_tmp(void)
-{
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/graft-cli-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tmp(void)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(cli, .init = make_tmp, .fini = remove_tmp);
-
-static char *tmp_path(const char *name)
-{
-	static char buf[4][512];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-	return buf[k];
-}
-
-typedef struct run_result {
-	int status;
-	char out[1 << 16];
-	char err[1 << 14];
-} run_result;
-
-static void slurp(const char *path, char *buf, size_t cap)
-{
-	FILE *f = fopen(path, "rb");
-	size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-	buf[n] = '\0';
-	if (f)
-		fclose(f);
-}
-
-/* Runs `graft ARGS` through the shell, capturing stdout and stderr. */
 static run_result *run(const char *fmt, ...)
 {
-	static run_result r;
-	char args[2048], cmd[4096];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(args, sizeof args, fmt, ap);
+	run_result *r = cli_vrun("", fmt, ap);
 	va_end(ap);
-	snprintf(cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s'", GRAFT_BINARY, args, tmp_path("stdout"),
-		 tmp_path("stderr"));
-	int st = system(cmd);
-	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	slurp(tmp_path("stdout"), r.out, sizeof r.out);
-	slurp(tmp_path("stderr"), r.err, sizeof r.err);
-	return &r;
+	return r;
 }
 
 static bool exists(const char *path)
@@ -110,7 +64,7 @@ static bool have_models(void)
 static void assert_no_output(const char *prefix)
 {
 	char cmd[1024];
-	snprintf(cmd, sizeof cmd, "ls '%s' | grep -q '^%s'", tmpdir, prefix);
+	snprintf(cmd, sizeof cmd, "ls '%s' | grep -q '^%s'", cli_tmpdir, prefix);
 	cr_assert_neq(system(cmd), 0, "an output file starting with '%s' was left behind", prefix);
 }
 
@@ -136,22 +90,22 @@ Test(cli, convert_round_trip_onnx_gir_onnx)
 	if (!have_models())
 		cr_skip_test("no models in %s", MODELS);
 	const char *m = MODELS "/squeezenet1_1/model.onnx";
-	cr_assert_eq(run("convert '%s' -o '%s'", m, tmp_path("a.gir"))->status, 0);
-	cr_assert(exists(tmp_path("a.gir.bin")), "large constants go to the side file");
-	cr_assert_eq(run("convert '%s' -o '%s'", tmp_path("a.gir"), tmp_path("b.onnx"))->status, 0);
+	cr_assert_eq(run("convert '%s' -o '%s'", m, cli_tmp_path("a.gir"))->status, 0);
+	cr_assert(exists(cli_tmp_path("a.gir.bin")), "large constants go to the side file");
+	cr_assert_eq(run("convert '%s' -o '%s'", cli_tmp_path("a.gir"), cli_tmp_path("b.onnx"))->status, 0);
 	/* same file name in another directory: the header names the side file */
-	mkdir(tmp_path("again"), 0755);
-	cr_assert_eq(run("convert '%s' -o '%s'", tmp_path("b.onnx"), tmp_path("again/a.gir"))->status, 0);
+	mkdir(cli_tmp_path("again"), 0755);
+	cr_assert_eq(run("convert '%s' -o '%s'", cli_tmp_path("b.onnx"), cli_tmp_path("again/a.gir"))->status, 0);
 	char cmd[1024];
-	snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s' && cmp -s '%s.bin' '%s.bin'", tmp_path("a.gir"),
-		 tmp_path("again/a.gir"), tmp_path("a.gir"), tmp_path("again/a.gir"));
+	snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s' && cmp -s '%s.bin' '%s.bin'", cli_tmp_path("a.gir"),
+		 cli_tmp_path("again/a.gir"), cli_tmp_path("a.gir"), cli_tmp_path("again/a.gir"));
 	cr_assert_eq(system(cmd), 0, "ONNX -> .gir -> ONNX -> .gir must be identical");
 	run_result *r = run("convert '%s' -o -", m);
 	cr_assert_eq(r->status, 0);
 	cr_assert(strstr(r->out, "Conv("), "text to stdout");
-	r = run("convert '%s' -o '%s'", m, tmp_path("m.dot"));
+	r = run("convert '%s' -o '%s'", m, cli_tmp_path("m.dot"));
 	cr_assert_eq(r->status, 0);
-	slurp(tmp_path("m.dot"), r->out, sizeof r->out);
+	cli_slurp(cli_tmp_path("m.dot"), r->out, sizeof r->out);
 	cr_assert(strncmp(r->out, "digraph", 7) == 0);
 	cr_assert(strstr(r->out, "Conv"));
 }
@@ -180,12 +134,12 @@ Test(cli, info_text_and_json)
 
 static void expect_rejected(const char *in, const char *needle)
 {
-	run_result *r = run("convert '%s' -o '%s'", in, tmp_path("out.onnx"));
+	run_result *r = run("convert '%s' -o '%s'", in, cli_tmp_path("out.onnx"));
 	cr_assert_eq(r->status, 2, "%s: exit %d, stderr: %s", in, r->status, r->err);
 	cr_assert(strstr(r->err, "error:"), "%s: stderr has a diagnostic: %s", in, r->err);
 	cr_assert(strstr(r->err, needle), "%s: expected '%s' in: %s", in, needle, r->err);
 	assert_no_output("out.onnx");
-	r = run("convert '%s' -o '%s'", in, tmp_path("out.gir"));
+	r = run("convert '%s' -o '%s'", in, cli_tmp_path("out.gir"));
 	cr_assert_eq(r->status, 2);
 	assert_no_output("out.gir");
 }
@@ -196,16 +150,16 @@ Test(cli, truncated_and_random_protobuf)
 		cr_skip_test("no models in %s", MODELS);
 	static char buf[1 << 20];
 	size_t n = read_head(MODELS "/squeezenet1_1/model.onnx", buf, sizeof buf);
-	write_bytes(tmp_path("trunc.onnx"), buf, n / 2);
-	expect_rejected(tmp_path("trunc.onnx"), "trunc.onnx");
+	write_bytes(cli_tmp_path("trunc.onnx"), buf, n / 2);
+	expect_rejected(cli_tmp_path("trunc.onnx"), "trunc.onnx");
 	srand(7);
 	for (size_t i = 0; i < 4096; i++)
 		buf[i] = (char)(rand() & 0xff);
-	write_bytes(tmp_path("random.onnx"), buf, 4096);
-	expect_rejected(tmp_path("random.onnx"), "random.onnx");
-	write_bytes(tmp_path("empty.onnx"), buf, 0);
-	expect_rejected(tmp_path("empty.onnx"), "empty.onnx");
-	expect_rejected(tmp_path("missing.onnx"), "missing.onnx");
+	write_bytes(cli_tmp_path("random.onnx"), buf, 4096);
+	expect_rejected(cli_tmp_path("random.onnx"), "random.onnx");
+	write_bytes(cli_tmp_path("empty.onnx"), buf, 0);
+	expect_rejected(cli_tmp_path("empty.onnx"), "empty.onnx");
+	expect_rejected(cli_tmp_path("missing.onnx"), "missing.onnx");
 }
 
 /* ---- hand-built ModelProtos (protobuf-c) for the semantic errors */
@@ -278,21 +232,21 @@ Test(cli, onnx_semantic_errors)
 	mini m;
 	mini_init(&m);
 	mini_node(&m, "Relu", "nowhere", "y");
-	mini_write(&m, tmp_path("undef.onnx"));
-	expect_rejected(tmp_path("undef.onnx"), "nowhere");
+	mini_write(&m, cli_tmp_path("undef.onnx"));
+	expect_rejected(cli_tmp_path("undef.onnx"), "nowhere");
 
 	mini_init(&m);
 	mini_node(&m, "Relu", "x", "y");
 	mini_node(&m, "Sigmoid", "x", "y");
-	mini_write(&m, tmp_path("twice.onnx"));
-	expect_rejected(tmp_path("twice.onnx"), "'y'");
+	mini_write(&m, cli_tmp_path("twice.onnx"));
+	expect_rejected(cli_tmp_path("twice.onnx"), "'y'");
 
 	mini_init(&m);
 	mini_node(&m, "Relu", "b", "a");
 	mini_node(&m, "Relu", "a", "b");
 	mini_node(&m, "Relu", "a", "y");
-	mini_write(&m, tmp_path("cycle.onnx"));
-	expect_rejected(tmp_path("cycle.onnx"), "cycle");
+	mini_write(&m, cli_tmp_path("cycle.onnx"));
+	expect_rejected(cli_tmp_path("cycle.onnx"), "cycle");
 
 	mini_init(&m);
 	mini_node(&m, "Softmax", "x", "y");
@@ -306,19 +260,19 @@ Test(cli, onnx_semantic_errors)
 	m.attrs[0] = &m.attr;
 	m.nodes[0].attribute = m.attrs;
 	m.nodes[0].n_attribute = 1;
-	mini_write(&m, tmp_path("attr.onnx"));
-	expect_rejected(tmp_path("attr.onnx"), "axis");
+	mini_write(&m, cli_tmp_path("attr.onnx"));
+	expect_rejected(cli_tmp_path("attr.onnx"), "axis");
 }
 
 Test(cli, malformed_gir_has_positions)
 {
-	write_text(tmp_path("bad.gir"), "graft 1\ngraph @g(%x: f32[4]) -> (%y) {\n  %y = Relu(%x : f32[4]\n}\n");
-	run_result *r = run("convert '%s' -o '%s'", tmp_path("bad.gir"), tmp_path("out.onnx"));
+	write_text(cli_tmp_path("bad.gir"), "graft 1\ngraph @g(%x: f32[4]) -> (%y) {\n  %y = Relu(%x : f32[4]\n}\n");
+	run_result *r = run("convert '%s' -o '%s'", cli_tmp_path("bad.gir"), cli_tmp_path("out.onnx"));
 	cr_assert_eq(r->status, 2);
 	cr_assert(strstr(r->err, "bad.gir:3:"), "line:col in: %s", r->err);
 	assert_no_output("out.onnx");
-	write_text(tmp_path("bad2.gir"), "graft 1\ngraph @g(%x: f33[4]) -> (%y) {\n}\n");
-	r = run("info '%s'", tmp_path("bad2.gir"));
+	write_text(cli_tmp_path("bad2.gir"), "graft 1\ngraph @g(%x: f33[4]) -> (%y) {\n}\n");
+	r = run("info '%s'", cli_tmp_path("bad2.gir"));
 	cr_assert_eq(r->status, 2);
 	cr_assert(strstr(r->err, "bad2.gir:2:"), "line:col in: %s", r->err);
 }
@@ -328,13 +282,13 @@ Test(cli, stdin_text_input)
 	mini m;
 	mini_init(&m);
 	mini_node(&m, "Relu", "x", "y");
-	mini_write(&m, tmp_path("relu.onnx"));
-	run_result *r = run("convert '%s' -o -", tmp_path("relu.onnx"));
+	mini_write(&m, cli_tmp_path("relu.onnx"));
+	run_result *r = run("convert '%s' -o -", cli_tmp_path("relu.onnx"));
 	cr_assert_eq(r->status, 0, "%s", r->err);
-	write_text(tmp_path("relu.gir"), r->out);
-	r = run("convert - -o '%s' < '%s'", tmp_path("relu2.onnx"), tmp_path("relu.gir"));
+	write_text(cli_tmp_path("relu.gir"), r->out);
+	r = run("convert - -o '%s' < '%s'", cli_tmp_path("relu2.onnx"), cli_tmp_path("relu.gir"));
 	cr_assert_eq(r->status, 0, "%s", r->err);
-	r = run("info --json '%s'", tmp_path("relu2.onnx"));
+	r = run("info --json '%s'", cli_tmp_path("relu2.onnx"));
 	cr_assert_eq(r->status, 0, "%s", r->err);
 	cr_assert(strstr(r->out, "\"Relu\":1"), "%s", r->out);
 }
@@ -365,11 +319,11 @@ static void rejected_everywhere(const char *path, const char *needle)
 {
 	char in[512]; /* tmp_path's buffers are reused by run() */
 	snprintf(in, sizeof in, "%s", path);
-	expect_error(needle, "out.", "convert '%s' -o '%s'", in, tmp_path("out.onnx"));
-	expect_error(needle, "out.", "convert '%s' -o '%s'", in, tmp_path("out.gir"));
+	expect_error(needle, "out.", "convert '%s' -o '%s'", in, cli_tmp_path("out.onnx"));
+	expect_error(needle, "out.", "convert '%s' -o '%s'", in, cli_tmp_path("out.gir"));
 	expect_error(needle, NULL, "info --json '%s'", in);
-	expect_error(needle, "out.", "sim '%s' -o '%s'", in, tmp_path("out.sim"));
-	expect_error(needle, "out.", "diff '%s' '%s' --html '%s'", in, in, tmp_path("out.html"));
+	expect_error(needle, "out.", "sim '%s' -o '%s'", in, cli_tmp_path("out.sim"));
+	expect_error(needle, "out.", "diff '%s' '%s' --html '%s'", in, in, cli_tmp_path("out.html"));
 }
 
 typedef struct bad_gir {
@@ -405,10 +359,10 @@ Test(cli, malformed_gir_everywhere_with_positions)
 	for (size_t i = 0; i < sizeof bad_girs / sizeof bad_girs[0]; i++) {
 		const bad_gir *b = &bad_girs[i];
 		char where[128];
-		write_text(tmp_path(b->name), b->text);
+		write_text(cli_tmp_path(b->name), b->text);
 		snprintf(where, sizeof where, "%s%s", b->name, b->where);
-		rejected_everywhere(tmp_path(b->name), where);
-		expect_error(b->what, NULL, "info '%s'", tmp_path(b->name));
+		rejected_everywhere(cli_tmp_path(b->name), where);
+		expect_error(b->what, NULL, "info '%s'", cli_tmp_path(b->name));
 	}
 }
 
@@ -426,13 +380,13 @@ Test(cli, truncated_gir_at_every_offset)
 			   "  %y = Softmax(%r) {axis=1}\n"
 			   "  %z = Mul(%s, %s)\n"
 			   "}\n";
-	write_text(tmp_path("full.gir"), full);
-	run_result *r = run("sim '%s'", tmp_path("full.gir"));
+	write_text(cli_tmp_path("full.gir"), full);
+	run_result *r = run("sim '%s'", cli_tmp_path("full.gir"));
 	cr_assert_eq(r->status, 0, "the whole file is valid: %s", r->err);
 	size_t end = (size_t)(strrchr(full, '}') - full);
 	for (size_t n = 0; n < end; n += 3) {
-		write_bytes(tmp_path("cut.gir"), full, n);
-		r = run("convert '%s' -o '%s'", tmp_path("cut.gir"), tmp_path("cut.onnx"));
+		write_bytes(cli_tmp_path("cut.gir"), full, n);
+		r = run("convert '%s' -o '%s'", cli_tmp_path("cut.gir"), cli_tmp_path("cut.onnx"));
 		cr_assert_eq(r->status, 2, "cut at %zu: exit %d: %s", n, r->status, r->err);
 		cr_assert(strstr(r->err, "cut.gir:") && strstr(r->err, ": error:"), "cut at %zu: %s", n, r->err);
 		int line = 0, col = 0;
@@ -449,23 +403,23 @@ Test(cli, bad_models_fail_in_every_command)
 	srand(11);
 	for (size_t i = 0; i < sizeof buf; i++)
 		buf[i] = (char)(rand() & 0xff);
-	write_bytes(tmp_path("random.onnx"), buf, sizeof buf);
-	rejected_everywhere(tmp_path("random.onnx"), "random.onnx");
+	write_bytes(cli_tmp_path("random.onnx"), buf, sizeof buf);
+	rejected_everywhere(cli_tmp_path("random.onnx"), "random.onnx");
 	buf[0] = 'x'; /* not "graft 1" */
-	write_bytes(tmp_path("random.gir"), buf, sizeof buf);
-	rejected_everywhere(tmp_path("random.gir"), "random.gir:1:1:");
-	write_bytes(tmp_path("empty.onnx"), buf, 0);
-	rejected_everywhere(tmp_path("empty.onnx"), "empty.onnx");
-	rejected_everywhere(tmp_path("missing.gir"), "missing.gir");
-	mkdir(tmp_path("dir.onnx"), 0755);
-	rejected_everywhere(tmp_path("dir.onnx"), "dir.onnx");
-	expect_error("unknown file type", NULL, "info '%s'", tmp_path("model.txt"));
+	write_bytes(cli_tmp_path("random.gir"), buf, sizeof buf);
+	rejected_everywhere(cli_tmp_path("random.gir"), "random.gir:1:1:");
+	write_bytes(cli_tmp_path("empty.onnx"), buf, 0);
+	rejected_everywhere(cli_tmp_path("empty.onnx"), "empty.onnx");
+	rejected_everywhere(cli_tmp_path("missing.gir"), "missing.gir");
+	mkdir(cli_tmp_path("dir.onnx"), 0755);
+	rejected_everywhere(cli_tmp_path("dir.onnx"), "dir.onnx");
+	expect_error("unknown file type", NULL, "info '%s'", cli_tmp_path("model.txt"));
 	if (!have_models())
 		return;
 	static char model[1 << 20];
 	size_t n = read_head(MODELS "/squeezenet1_1/model.onnx", model, sizeof model);
-	write_bytes(tmp_path("trunc.onnx"), model, n / 3);
-	rejected_everywhere(tmp_path("trunc.onnx"), "trunc.onnx");
+	write_bytes(cli_tmp_path("trunc.onnx"), model, n / 3);
+	rejected_everywhere(cli_tmp_path("trunc.onnx"), "trunc.onnx");
 }
 
 /* Shapes that cannot be: the node and its .gir position are named. */
@@ -488,28 +442,28 @@ Test(cli, impossible_shapes_name_the_node)
 	};
 	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
 		char where[128];
-		write_text(tmp_path(shapes[i].name), shapes[i].text);
+		write_text(cli_tmp_path(shapes[i].name), shapes[i].text);
 		snprintf(where, sizeof where, "%s%s", shapes[i].name, shapes[i].where);
-		rejected_everywhere(tmp_path(shapes[i].name), where);
-		rejected_everywhere(tmp_path(shapes[i].name), shapes[i].what);
+		rejected_everywhere(cli_tmp_path(shapes[i].name), where);
+		rejected_everywhere(cli_tmp_path(shapes[i].name), shapes[i].what);
 	}
 }
 
 Test(cli, sim_names_an_op_it_lacks)
 {
-	write_text(tmp_path("odd.gir"),
+	write_text(cli_tmp_path("odd.gir"),
 		   "graft 1\ngraph @g(%a: f32[3]) -> (%y) {\n  %t = Relu(%a)\n  %y = NoSuchOp(%t) : f32[3] @odd\n}\n");
-	run_result *r = run("sim '%s' -o '%s'", tmp_path("odd.gir"), tmp_path("out.sim"));
+	run_result *r = run("sim '%s' -o '%s'", cli_tmp_path("odd.gir"), cli_tmp_path("out.sim"));
 	cr_assert_eq(r->status, 2, "%s", r->err);
 	cr_assert(strstr(r->err, "odd.gir:4:8: error: node 'odd' (NoSuchOp): op not supported by the simulator"),
 		  "%s", r->err);
 	cr_assert(strstr(r->err, "--no-run"), "the way out is suggested: %s", r->err);
 	assert_no_output("out.sim");
-	r = run("sim '%s' --no-run --json", tmp_path("odd.gir"));
+	r = run("sim '%s' --no-run --json", cli_tmp_path("odd.gir"));
 	cr_assert_eq(r->status, 0, "cycles are estimated without the numerics: %s", r->err);
 	cr_assert(strstr(r->out, "\"op\":\"NoSuchOp\""), "%s", r->out);
-	write_text(tmp_path("anon.gir"), "graft 1\ngraph @g(%a: f32[3]) -> (%y) {\n  %y = NoSuchOp(%a) : f32[3]\n}\n");
-	expect_error("node #1 (NoSuchOp)", NULL, "sim '%s'", tmp_path("anon.gir"));
+	write_text(cli_tmp_path("anon.gir"), "graft 1\ngraph @g(%a: f32[3]) -> (%y) {\n  %y = NoSuchOp(%a) : f32[3]\n}\n");
+	expect_error("node #1 (NoSuchOp)", NULL, "sim '%s'", cli_tmp_path("anon.gir"));
 }
 
 static const char add_gir[] = "graft 1\ngraph @g(%a: f32[2,3], %b: f32[3]) -> (%y) {\n"
@@ -518,47 +472,47 @@ static const char add_gir[] = "graft 1\ngraph @g(%a: f32[2,3], %b: f32[3]) -> (%
 Test(cli, sim_rejects_bad_inputs_and_hardware)
 {
 	char m[512];
-	snprintf(m, sizeof m, "%s", tmp_path("add.gir"));
+	snprintf(m, sizeof m, "%s", cli_tmp_path("add.gir"));
 	write_text(m, add_gir);
-	run_result *r = run("sim '%s' -o '%s'", m, tmp_path("ref"));
+	run_result *r = run("sim '%s' -o '%s'", m, cli_tmp_path("ref"));
 	cr_assert_eq(r->status, 0, "%s", r->err);
 	char pb[600];
-	snprintf(pb, sizeof pb, "%s/output_0.pb", tmp_path("ref")); /* f32[2,3] */
+	snprintf(pb, sizeof pb, "%s/output_0.pb", cli_tmp_path("ref")); /* f32[2,3] */
 	cr_assert(exists(pb));
 	expect_error("no input 'nosuch' to bind (its inputs: a, b)", NULL, "sim '%s' --input nosuch='%s'", m, pb);
 	expect_error("graph input 'b' expects f32[3], got f32[2,3]", NULL, "sim '%s' --input b='%s'", m, pb);
 	expect_error("--input wants NAME=FILE", NULL, "sim '%s' --input '%s'", m, pb);
-	write_text(tmp_path("junk.pb"), "\xff\xff\xff\xff not a tensor");
-	expect_error("junk.pb: error:", NULL, "sim '%s' --input a='%s'", m, tmp_path("junk.pb"));
-	expect_error("nothere.pb: error: cannot open", NULL, "sim '%s' --input a='%s'", m, tmp_path("nothere.pb"));
-	expect_error("cannot open the directory", NULL, "sim '%s' --inputs '%s'", m, tmp_path("nodir"));
+	write_text(cli_tmp_path("junk.pb"), "\xff\xff\xff\xff not a tensor");
+	expect_error("junk.pb: error:", NULL, "sim '%s' --input a='%s'", m, cli_tmp_path("junk.pb"));
+	expect_error("nothere.pb: error: cannot open", NULL, "sim '%s' --input a='%s'", m, cli_tmp_path("nothere.pb"));
+	expect_error("cannot open the directory", NULL, "sim '%s' --inputs '%s'", m, cli_tmp_path("nodir"));
 	expect_error("not a directory", NULL, "sim '%s' --inputs '%s'", m, pb);
 	/* a failed --expect leaves no -o directory behind */
-	expect_error("nodir: error:", "out.sim", "sim '%s' -o '%s' --expect '%s'", m, tmp_path("out.sim"),
-		     tmp_path("nodir"));
+	expect_error("nodir: error:", "out.sim", "sim '%s' -o '%s' --expect '%s'", m, cli_tmp_path("out.sim"),
+		     cli_tmp_path("nodir"));
 	expect_error("not a directory", NULL, "sim '%s' -o '%s'", m, pb);
-	write_text(tmp_path("hw.yaml"), "name: broken\nclock_mhz: fast\n");
-	expect_error("hw.yaml:2:12: error:", NULL, "sim '%s' --hw '%s'", m, tmp_path("hw.yaml"));
+	write_text(cli_tmp_path("hw.yaml"), "name: broken\nclock_mhz: fast\n");
+	expect_error("hw.yaml:2:12: error:", NULL, "sim '%s' --hw '%s'", m, cli_tmp_path("hw.yaml"));
 	expect_error("unknown hardware 'nosuchchip'", NULL, "sim '%s' --hw nosuchchip", m);
-	expect_error("cannot open", NULL, "sim '%s' --hw '%s'", m, tmp_path("nothere.yaml"));
+	expect_error("cannot open", NULL, "sim '%s' --hw '%s'", m, cli_tmp_path("nothere.yaml"));
 }
 
 Test(cli, outputs_that_cannot_be_written)
 {
 	char m[512];
-	snprintf(m, sizeof m, "%s", tmp_path("add.gir"));
+	snprintf(m, sizeof m, "%s", cli_tmp_path("add.gir"));
 	write_text(m, add_gir);
 	const char *outs[] = {"no/x.onnx", "no/x.gir", "no/x.dot"};
 	for (size_t i = 0; i < 3; i++)
-		expect_error(outs[i], NULL, "convert '%s' -o '%s'", m, tmp_path(outs[i]));
-	expect_error("no/dir: error: cannot create the directory", NULL, "sim '%s' -o '%s'", m, tmp_path("no/dir"));
-	expect_error("no/d.html", NULL, "diff '%s' '%s' --html '%s'", m, m, tmp_path("no/d.html"));
+		expect_error(outs[i], NULL, "convert '%s' -o '%s'", m, cli_tmp_path(outs[i]));
+	expect_error("no/dir: error: cannot create the directory", NULL, "sim '%s' -o '%s'", m, cli_tmp_path("no/dir"));
+	expect_error("no/d.html", NULL, "diff '%s' '%s' --html '%s'", m, m, cli_tmp_path("no/d.html"));
 	assert_no_output("no");
 	expect_error("give an output file name", NULL, "convert '%s' -o - --to onnx", m);
 	/* an output that is a directory: no side file is written beside it */
 	write_text(m, "graft 1\ngraph @g(%a: f32[4]) -> (%y) {\n  %c = const f32[4] [1, 2, 3, 4]\n"
 		      "  %y = Add(%a, %c)\n}\n");
-	mkdir(tmp_path("taken.gir"), 0755);
+	mkdir(cli_tmp_path("taken.gir"), 0755);
 	expect_error("taken.gir: error: is a directory", "taken.gir.", "convert '%s' -o '%s' --inline-max 0", m,
-		     tmp_path("taken.gir"));
+		     cli_tmp_path("taken.gir"));
 }

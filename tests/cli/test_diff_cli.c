@@ -9,69 +9,23 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/clitest.h"
+
 #include "ir.h"
 #include "ir/diff_nets.h"
 
-static char tmpdir[256];
+TestSuite(diff_cli, .init = cli_make_tmp, .fini = cli_remove_tmp, .timeout = 120);
 
-static void make_tmp(void)
-{
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/graft-diff-cli-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tmp(void)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(diff_cli, .init = make_tmp, .fini = remove_tmp, .timeout = 120);
-
-static const char *tmp_path(const char *name)
-{
-	static char buf[8][512];
-	static int k;
-	k = (k + 1) % 8;
-	snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-	return buf[k];
-}
-
-typedef struct run_result {
-	int status;
-	char out[1 << 18];
-	char err[1 << 14];
-} run_result;
-
-static void slurp(const char *path, char *buf, size_t cap)
-{
-	FILE *f = fopen(path, "rb");
-	size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-	buf[n] = '\0';
-	if (f)
-		fclose(f);
-}
-
-/* Runs `graft diff ARGS` through the shell, capturing stdout and stderr. */
 static run_result *run(const char *fmt, ...)
 {
-	static run_result r;
-	char args[2048], cmd[4096];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(args, sizeof args, fmt, ap);
+	run_result *r = cli_vrun("diff", fmt, ap);
 	va_end(ap);
-	snprintf(cmd, sizeof cmd, "'%s' diff %s >'%s' 2>'%s'", GRAFT_BINARY, args, tmp_path("stdout"),
-		 tmp_path("stderr"));
-	int st = system(cmd);
-	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	slurp(tmp_path("stdout"), r.out, sizeof r.out);
-	slurp(tmp_path("stderr"), r.err, sizeof r.err);
-	return &r;
+	return r;
 }
 
-/* Builds a variant of the test network and saves it as tmpdir/name. */
+/* Builds a variant of the test network and saves it as cli_tmpdir/name. */
 static const char *save(const char *name, net_opts o)
 {
 	ir_graph *g = net_build(&o);
@@ -81,7 +35,7 @@ static const char *save(const char *name, net_opts o)
 	static int k;
 	k = (k + 1) % 16;
 	char *path = saved[k];
-	snprintf(path, sizeof saved[k], "%s", tmp_path(name));
+	snprintf(path, sizeof saved[k], "%s", cli_tmp_path(name));
 	bool ok = ir_save(g, path, IR_FMT_UNKNOWN, &d);
 	if (!ok)
 		ir_diags_print(&d, stderr);
@@ -104,13 +58,13 @@ static void assert_json(const char *text)
 {
 	if (access("/usr/bin/python3", X_OK) != 0)
 		return;
-	FILE *f = fopen(tmp_path("check.json"), "w");
+	FILE *f = fopen(cli_tmp_path("check.json"), "w");
 	cr_assert_not_null(f);
 	fputs(text, f);
 	fclose(f);
 	char cmd[1024];
 	snprintf(cmd, sizeof cmd, "/usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' '%s'",
-		 tmp_path("check.json"));
+		 cli_tmp_path("check.json"));
 	cr_assert_eq(system(cmd), 0, "not JSON: %s", text);
 }
 
@@ -211,7 +165,7 @@ Test(diff_cli, stat_dot_and_colour)
 Test(diff_cli, errors_exit_2)
 {
 	const char *a = save("a.onnx", (net_opts){0});
-	run_result *r = run("'%s' '%s'", a, tmp_path("missing.onnx"));
+	run_result *r = run("'%s' '%s'", a, cli_tmp_path("missing.onnx"));
 	cr_assert_eq(r->status, 2);
 	cr_assert(strstr(r->err, "missing.onnx"), "%s", r->err);
 	cr_assert_eq(run("'%s'", a)->status, 2);
@@ -234,11 +188,11 @@ Test(diff_cli, html_page_is_written_atomically)
 {
 	const char *a = save("a.onnx", (net_opts){0});
 	const char *b = save("b.onnx", (net_opts){.fuse = true});
-	const char *page = tmp_path("report.html");
+	const char *page = cli_tmp_path("report.html");
 	run_result *r = run("'%s' '%s' --html '%s'", a, b, page);
 	cr_assert_eq(r->status, 1, "%s", r->err);
 	static char html[1 << 20];
-	slurp(page, html, sizeof html);
+	cli_slurp(page, html, sizeof html);
 	cr_assert(strstr(html, "<!DOCTYPE html>"));
 	cr_assert(strstr(html, "Conv+BatchNormalization+Relu (3 nodes) → FusedConv"));
 	if (have("dot"))
@@ -246,7 +200,7 @@ Test(diff_cli, html_page_is_written_atomically)
 	else
 		cr_assert(strstr(html, "graphviz's dot is not installed"));
 	char cmd[1024];
-	snprintf(cmd, sizeof cmd, "ls '%s' | grep -q tmp", tmpdir);
+	snprintf(cmd, sizeof cmd, "ls '%s' | grep -q tmp", cli_tmpdir);
 	cr_assert_neq(system(cmd), 0, "no temporary file left beside the page");
 }
 
@@ -264,17 +218,17 @@ Test(diff_cli, html_renders_in_a_headless_browser)
 		cr_skip_test("graphviz's dot is not installed");
 	const char *a = save("a.onnx", (net_opts){0});
 	const char *b = save("b.onnx", (net_opts){.fuse = true, .dilate = true});
-	const char *page = tmp_path("report.html");
+	const char *page = cli_tmp_path("report.html");
 	cr_assert_eq(run("'%s' '%s' --html '%s'", a, b, page)->status, 1);
 	char cmd[4096];
 	snprintf(cmd, sizeof cmd,
 		 "%s --headless --no-sandbox --disable-gpu --disable-background-networking "
 		 "--disable-component-update --disable-sync --no-first-run --user-data-dir='%s' "
 		 "--dump-dom 'file://%s' >'%s' 2>'%s'",
-		 browser, tmp_path("profile"), page, tmp_path("dom"), tmp_path("browser.err"));
+		 browser, cli_tmp_path("profile"), page, cli_tmp_path("dom"), cli_tmp_path("browser.err"));
 	cr_assert_eq(system(cmd), 0, "the browser failed");
 	static char dom[1 << 20];
-	slurp(tmp_path("dom"), dom, sizeof dom);
+	cli_slurp(cli_tmp_path("dom"), dom, sizeof dom);
 	cr_assert(strstr(dom, "id=\"graph-a\"") && strstr(dom, "id=\"graph-b\""), "both sides are in the DOM");
 	cr_assert_eq(count(dom, "<svg"), 2, "the DOM holds both SVGs");
 	cr_assert(strstr(dom, "id=\"a"), "A's nodes carry their ids");
@@ -297,7 +251,7 @@ Test(diff_cli, squeezenet_fusions_through_the_binary)
 	ir_graph *g = ir_load(model, &d);
 	cr_assert_not_null(g);
 	int fused = net_fuse_conv_relu(g, false);
-	const char *b = tmp_path("fused.onnx");
+	const char *b = cli_tmp_path("fused.onnx");
 	cr_assert(ir_save(g, b, IR_FMT_UNKNOWN, &d));
 	ir_graph_free(g);
 	ir_diags_free(&d);
