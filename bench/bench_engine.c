@@ -15,7 +15,8 @@
  *      creation at level `extended` minus level `disabled`, in process);
  *    - a whole `graft opt` process (load, rewrite, write) against a whole
  *      process that loads the model in ONNX Runtime, optimises it at
- *      `extended` and saves it.
+ *      `extended` and saves it; each writes a new file (the previous
+ *      run's output is deleted between runs, untimed).
  *    Ratios above 1 mean graft is faster.  ONNX Runtime's optimisation
  *    time is a difference of two medians: on a busy machine it can come out
  *    near zero or negative (no ratio is printed then).
@@ -249,8 +250,11 @@ static void bench_size(const eng_ruleset *rs, size_t n, bool dense)
 
 /* ---------------------------------------------------------------- models against ONNX Runtime */
 
-/* Median wall time of running argv as a process (output discarded). */
-static double process_ms(char *const *argv, int runs)
+/* Median wall time of running argv as a process (output discarded).  Each
+ * run writes a new file: the previous run's output `out` is deleted first,
+ * untimed (replacing an existing file makes ext4 flush the new one, a
+ * filesystem cost that both sides would pay alike). */
+static double process_ms(char *const *argv, int runs, const char *out)
 {
 	double t[16];
 	posix_spawn_file_actions_t fa;
@@ -260,6 +264,7 @@ static double process_ms(char *const *argv, int runs)
 	for (int i = 0; i < runs; i++) {
 		pid_t pid;
 		int status = 1;
+		unlink(out);
 		double t0 = now_ms();
 		if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) == 0)
 			waitpid(pid, &status, 0);
@@ -330,11 +335,11 @@ static void bench_model(const eng_ruleset *rs, const char *name, int runs, bool 
 	size_t rewrites = 0;
 	double rw = graft_rewrite_ms(rs, model, runs, &rewrites);
 	char *graft_argv[] = {GRAFT_BINARY, "opt", model, "--rules", rules, "-o", out, NULL};
-	double whole = process_ms(graft_argv, runs);
+	double whole = process_ms(graft_argv, runs, out);
 	double ort_rw = ort ? ort_optimise_ms(model) : -1;
 	char node[] = "/usr/bin/node";
 	char *ort_argv[] = {node, script, model, "--save", ort_out, NULL};
-	double ort_whole = ort ? process_ms(ort_argv, runs < 3 ? runs : 3) : -1;
+	double ort_whole = ort ? process_ms(ort_argv, runs < 3 ? runs : 3, ort_out) : -1;
 	char r1[32] = "-", r2[32] = "-";
 	if (rw > 0 && ort_rw > 0)
 		snprintf(r1, sizeof r1, "%.1fx", ort_rw / rw);

@@ -36,10 +36,7 @@ eng_options eng_default_options(void)
 
 void eng_report_free(eng_report *r)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		free(r->v[i].matched); /* the names live in the same block */
-		free(r->v[i].added);
-	}
+	eng_arena_free(r->names); /* every record's names */
 	free(r->v);
 	memset(r, 0, sizeof *r);
 }
@@ -216,6 +213,17 @@ static const opmask *level_entry(drv *dv, ir_nid n)
 	return &dv->masks[op];
 }
 
+/* The index of the lowest set bit of b (b != 0). */
+static int lowest(uint64_t b)
+{
+	int i = 0;
+	while (!(b & 1)) {
+		b >>= 1;
+		i++;
+	}
+	return i;
+}
+
 /* Which groups' rules can be anchored at n (bit i: group i). */
 static uint64_t level_mask(drv *dv, ir_nid n)
 {
@@ -231,9 +239,25 @@ static ir_nid sweep_head(drv *dv, level *lv)
 	return lv->pos < lv->ncand ? lv->cand[lv->pos] : 0;
 }
 
-/* Makes sure every group whose rules can be anchored at n visits it again:
+/* Makes sure group i (whose rules can be anchored at n) visits n again:
  * its sweep will when n is an unvisited candidate still in place (not
  * `moved`), else its heap. */
+static void schedule_at(drv *dv, int i, ir_nid n, bool moved)
+{
+	level *lv = &dv->lv[i];
+	uint32_t bit = i < 32 ? 1u << i : 0;
+	if (dv->qmask[n] & bit)
+		return;
+	uint64_t label = dv->w.label[n];
+	ir_nid head = sweep_head(dv, lv);
+	if (!moved && n < lv->born && head && label >= dv->w.label[head])
+		return;
+	if (!heap_push(lv, label, n))
+		dv->error = true;
+	dv->qmask[n] |= bit;
+}
+
+/* schedule_at for every group whose rules can be anchored at n. */
 static void schedule(drv *dv, ir_nid n, bool moved)
 {
 	if (ir_node_at(dv->g, n)->dead)
@@ -242,21 +266,14 @@ static void schedule(drv *dv, ir_nid n, bool moved)
 		dv->error = true;
 		return;
 	}
-	uint64_t label = dv->w.label[n];
-	bool masked = dv->nlv <= MASK_LEVELS;
-	uint64_t bits = masked ? level_mask(dv, n) : 0;
-	for (int i = 0; i < dv->nlv; i++) {
-		level *lv = &dv->lv[i];
-		uint32_t bit = i < 32 ? 1u << i : 0;
-		if ((dv->qmask[n] & bit) || !(masked ? bits >> i & 1 : relevant(dv, lv, n)))
-			continue;
-		ir_nid head = sweep_head(dv, lv);
-		if (!moved && n < lv->born && head && label >= dv->w.label[head])
-			continue;
-		if (!heap_push(lv, label, n))
-			dv->error = true;
-		dv->qmask[n] |= bit;
+	if (dv->nlv > MASK_LEVELS) {
+		for (int i = 0; i < dv->nlv; i++)
+			if (relevant(dv, &dv->lv[i], n))
+				schedule_at(dv, i, n, moved);
+		return;
 	}
+	for (uint64_t b = level_mask(dv, n) & ~MASK_KNOWN; b; b &= b - 1)
+		schedule_at(dv, lowest(b), n, moved);
 }
 
 /* The next node group lv visits, or 0. */
@@ -421,12 +438,6 @@ static bool push_record(drv *dv, const eng_rewrite *rec)
 	return true;
 }
 
-static void drop_record(eng_rewrite *rec)
-{
-	free(rec->matched);
-	free(rec->added);
-}
-
 static bool on_match(void *ctx, const eng_binding *b)
 {
 	drv *dv = ctx;
@@ -436,8 +447,6 @@ static bool on_match(void *ctx, const eng_binding *b)
 	bool keep = dv->rep && (st == ENG_RW_DONE || (st == ENG_RW_REJECTED && rec.cycles_before >= 0));
 	if (keep && !push_record(dv, &rec))
 		st = ENG_RW_ERROR;
-	if (dv->rep && !keep)
-		drop_record(&rec);
 	if (st == ENG_RW_ERROR) {
 		dv->error = true;
 		return true;
@@ -552,11 +561,13 @@ static void start_sweep(drv *dv)
 		dv->lv[i].ncand = dv->lv[i].pos = 0;
 		dv->lv[i].born = born;
 	}
+	bool masked = dv->nlv <= MASK_LEVELS;
 	for (ir_nid n = ir_graph_first(dv->g); n && !dv->error; n = ir_node_at(dv->g, n)->next) {
-		bool masked = dv->nlv <= MASK_LEVELS;
-		uint64_t bits = masked ? level_mask(dv, n) : 0;
-		for (int i = 0; i < dv->nlv; i++)
-			if ((masked ? bits >> i & 1 : relevant(dv, &dv->lv[i], n)) && !push_cand(&dv->lv[i], n))
+		if (masked) /* the groups whose bit is set, lowest first */
+			for (uint64_t b = level_mask(dv, n) & ~MASK_KNOWN; b; b &= b - 1)
+				dv->error = dv->error || !push_cand(&dv->lv[lowest(b)], n);
+		for (int i = 0; !masked && i < dv->nlv; i++)
+			if (relevant(dv, &dv->lv[i], n) && !push_cand(&dv->lv[i], n))
 				dv->error = true;
 	}
 	dv->since_sweep = 0;
@@ -713,6 +724,7 @@ bool eng_apply(const eng_ruleset *rs, ir_graph *g, const eng_options *o, eng_rep
 		dv.w.verify_each = dv.o->verify_each;
 		dv.w.hw = dv.o->hw;
 		dv.w.hooks = (eng_hooks){&dv, on_touched};
+		dv.w.names = rep ? &rep->names : NULL;
 		run_phases(&dv);
 		report_budgets(&dv);
 	}

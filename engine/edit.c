@@ -100,6 +100,43 @@ bool eng_rw_label_new(eng_rw *w, ir_nid n)
 	return true;
 }
 
+/* ---------------------------------------------------------------- arenas */
+
+#define CHUNK_MIN (64u << 10)
+
+typedef struct chunk {
+	struct chunk *next;
+	size_t used, cap;
+	max_align_t data[];
+} chunk;
+
+void *eng_arena_alloc(void **arena, size_t n)
+{
+	n = (n + 7) & ~(size_t)7;
+	chunk *c = *arena;
+	if (!c || c->cap - c->used < n) {
+		size_t cap = n > CHUNK_MIN ? n : CHUNK_MIN;
+		chunk *fresh = malloc(sizeof *fresh + cap);
+		if (!fresh)
+			return NULL;
+		fresh->next = c;
+		fresh->used = 0;
+		fresh->cap = cap;
+		*arena = c = fresh;
+	}
+	void *p = (char *)c->data + c->used;
+	c->used += n;
+	return p;
+}
+
+void eng_arena_free(void *arena)
+{
+	for (chunk *c = arena, *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+}
+
 /* ---------------------------------------------------------------- marks */
 
 /* A fresh stamp: no node carries it yet. */

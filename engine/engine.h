@@ -107,9 +107,9 @@ eng_options eng_default_options(void);
 typedef struct eng_rewrite {
 	const char *rule;
 	char **matched; /* names of matched nodes (node name, else its first result's name, else "#id");
-			   one allocation holding the array and the names (eng_report_free) */
+			   stored in the report (eng_report_free frees them) */
 	size_t nmatched;
-	char **added;   /* names of the nodes that replaced them (one allocation too) */
+	char **added;   /* names of the nodes that replaced them */
 	size_t nadded;
 	double cycles_before, cycles_after; /* < 0 when the cost guard did not run */
 	bool rejected;  /* the cost guard undid it */
@@ -122,6 +122,7 @@ typedef struct eng_report {
 	size_t iterations;
 	size_t folded; /* constant nodes folded */
 	bool converged;
+	void *names;   /* where the records' name lists live (freed by eng_report_free) */
 } eng_report;
 
 void eng_report_free(eng_report *r);

@@ -395,6 +395,8 @@ struct eng_matcher {
 	eng_vbuf rest;           /* scratch: a variadic operand list being bound */
 	uint64_t *deferred;      /* per pnode: attribute checks not decidable when bound */
 	int *pval_off;           /* per pnode: offset of its results in pval */
+	const eng_rule *pval_rule; /* the rule pval_off is for (NULL: none) */
+	int pval_n;              /* its pattern results */
 	ir_val *pval;            /* per pattern result: the value a bound user requires */
 	int cap_pval;
 	eng_trail *trail;        /* undo records of capture and value bindings */

@@ -121,6 +121,7 @@ static bool alloc_binding(eng_matcher *m, size_t p, size_t c)
 static bool alloc_arrays(eng_matcher *m, int np, int nc)
 {
 	free_arrays(m);
+	m->pval_rule = NULL; /* pval_off is new */
 	size_t p = (size_t)np, c = (size_t)nc;
 	if (!alloc_binding(m, p, c))
 		return false;
@@ -143,11 +144,13 @@ static bool reset(eng_matcher *m, const eng_rule *r, const ir_graph *g)
 	if ((np > m->cap_p || nc > m->cap_c) && !alloc_arrays(m, np > m->cap_p ? np : m->cap_p,
 							     nc > m->cap_c ? nc : m->cap_c))
 		return false;
-	int nres = 0;
-	for (int p = 0; p < r->npnodes; p++) {
+	int nres = m->pval_rule == r ? m->pval_n : 0;
+	for (int p = 0; m->pval_rule != r && p < r->npnodes; p++) { /* once per rule in a row */
 		m->pval_off[p] = nres;
 		nres += r->pnodes[p].nresults > 0 ? r->pnodes[p].nresults : 1;
 	}
+	m->pval_rule = r;
+	m->pval_n = nres;
 	if (nres > m->cap_pval) {
 		ir_val *v = realloc(m->pval, (size_t)nres * sizeof *v);
 		if (!v)

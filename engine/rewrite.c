@@ -548,11 +548,12 @@ static void discard(rwjob *j)
 
 #define LABELS_LOCAL 32
 
-/* The labels of the live nodes of v: one allocation, the array of
- * pointers followed by the strings (eng_report_free frees it at once).
- * Up to LABELS_LOCAL nodes are labelled once, more twice. */
-static char **names_of(const ir_graph *g, const ir_nid *v, size_t n, size_t *count)
+/* The labels of the live nodes of v, in the report's storage: the array
+ * of pointers followed by the strings.  Up to LABELS_LOCAL nodes are
+ * labelled once, more twice. */
+static char **names_of(eng_rw *w, const ir_nid *v, size_t n, size_t *count)
 {
+	const ir_graph *g = w->g;
 	char ids[LABELS_LOCAL][16], lb[64];
 	const char *label[LABELS_LOCAL];
 	size_t len[LABELS_LOCAL], bytes = 0, live = 0;
@@ -571,7 +572,7 @@ static char **names_of(const ir_graph *g, const ir_nid *v, size_t n, size_t *cou
 		bytes += k;
 		live++;
 	}
-	char **out = malloc((live ? live : 1) * sizeof *out + bytes);
+	char **out = w->names ? eng_arena_alloc(w->names, (live ? live : 1) * sizeof *out + bytes) : NULL;
 	char *p = out ? (char *)(out + live) : NULL;
 	for (size_t i = 0, k = 0; out && i < n; i++) {
 		if (ir_node_at(g, v[i])->dead)
@@ -588,12 +589,12 @@ static char **names_of(const ir_graph *g, const ir_nid *v, size_t n, size_t *cou
 
 static void record_matched(rwjob *j, eng_rewrite *rec)
 {
-	rec->matched = names_of(j->g, j->w->tmp, j->nm, &rec->nmatched);
+	rec->matched = names_of(j->w, j->w->tmp, j->nm, &rec->nmatched);
 }
 
 static void record_added(rwjob *j, eng_rewrite *rec)
 {
-	rec->added = names_of(j->g, j->rn, (size_t)j->r->nrnodes, &rec->nadded);
+	rec->added = names_of(j->w, j->rn, (size_t)j->r->nrnodes, &rec->nadded);
 }
 
 static bool verify(rwjob *j)

@@ -384,12 +384,37 @@ void ir_icx_check(ir_icx *cx)
 		merge_result(cx, i, &m, &changed, "it has type");
 }
 
-static ir_type shape_to_type(ir_graph *g, const ir_shape *s)
+/* The dims of an operand of the node equal to s's, or NULL: a result
+ * shaped like an operand (elementwise ops) shares its dims (the pool is
+ * append-only and types share dims freely), so the pool grows less. */
+static const ir_dim *operand_dims(const ir_icx *cx, const ir_graph *g, const ir_shape *s, uint32_t *off)
+{
+	for (uint32_t i = 0; s->rank > 0 && i < cx->nin; i++) {
+		ir_val v = ir_node_input(g, cx->n, i);
+		ir_type t = v ? g->values.v[v].type : ir_type_unknown();
+		if (t.kind != IR_TYPE_TENSOR || t.rank != s->rank)
+			continue;
+		const ir_dim *d = g->dims.v + t.dims;
+		int k = 0;
+		while (k < s->rank && d[k].v == s->d[k].v && d[k].sym == s->d[k].sym)
+			k++;
+		if (k == s->rank) {
+			*off = t.dims;
+			return d;
+		}
+	}
+	return NULL;
+}
+
+static ir_type shape_to_type(const ir_icx *cx, ir_graph *g, const ir_shape *s)
 {
 	if (s->kind == IR_TYPE_OPAQUE)
 		return ir_type_opaque(g, s->blob);
 	if (s->kind != IR_TYPE_TENSOR)
 		return ir_type_unknown();
+	uint32_t off;
+	if (operand_dims(cx, g, s, &off))
+		return (ir_type){IR_TYPE_TENSOR, s->dtype, s->rank, off};
 	return ir_type_tensor_dims(g, (ir_dtype)s->dtype, s->rank, s->d);
 }
 
@@ -400,7 +425,7 @@ static void commit(ir_icx *cx, ir_graph *g)
 	for (uint32_t i = 0; i < cx->nout && i < IR_INFER_MAXOUT; i++) {
 		if (!merge_result(cx, i, &m, &changed, "it is declared") || !changed)
 			continue;
-		ir_type t = shape_to_type(g, &m);
+		ir_type t = shape_to_type(cx, g, &m);
 		if (!g->oom)
 			g->values.v[ir_node_output(g, cx->n, i)].type = t;
 	}

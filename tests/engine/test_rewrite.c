@@ -305,6 +305,23 @@ Test(rewrite, conv_bn_fold_keeps_the_function)
 	free(gir);
 }
 
+/* Small weights (at most 256 bytes) are folded as soon as their
+ * replacement node is built, into a new constant: same function. */
+Test(rewrite, conv_bn_fold_of_small_weights_keeps_the_function)
+{
+	check_same_function(bn_fold,
+			    "graph @g(%x: f32[1,2,4,4]) -> (%y) {\n"
+			    "  %w = const f32[3,2,1,1] [0.5, -1.0, 0.25, 2.0, -0.75, 1.5]\n"
+			    "  %scale = const f32[3] [1.5, 0.5, 2.0]\n"
+			    "  %bias = const f32[3] [0.1, 0.2, -0.3]\n"
+			    "  %mean = const f32[3] [0.05, -0.1, 0.2]\n"
+			    "  %var = const f32[3] [1.2, 0.8, 0.5]\n"
+			    "  %c = Conv(%x, %w)\n"
+			    "  %y = BatchNormalization(%c, %scale, %bias, %mean, %var) {epsilon=0.001}\n"
+			    "}\n",
+			    1e-5, 1);
+}
+
 Test(rewrite, conv_bn_fold_folds_in_place_and_removes_dead_constants)
 {
 	eng_ruleset *rs = et_rules(bn_fold);

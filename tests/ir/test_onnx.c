@@ -1331,3 +1331,67 @@ Test(onnx_corpus, every_testdata_model_roundtrips, .timeout = 600)
 	cr_expect_gt(total, 0, "no model.onnx found under %s", GRAFT_ONNX_TESTDATA);
 	cr_expect_eq(bad, 0, "%zu of %zu models fail the round trip", bad, total);
 }
+
+/* ---------------------------------------------------------------- files */
+
+/* ir_save streams the model into the file (tensor data larger than its
+ * buffer straight from the graph) and ir_load maps it: the bytes are those
+ * of ir_onnx_write_buf, and the tensors come back whole. */
+Test(onnx_files, saved_file_equals_the_buffer_and_loads_back)
+{
+	ir_graph *g = ir_graph_new();
+	ir_graph_add_opset(g, "", 13);
+	enum { BIG = 300000 }; /* floats: more than the writer's 256 KiB buffer */
+	float *w = malloc(BIG * sizeof *w);
+	for (int i = 0; i < BIG; i++)
+		w[i] = (float)i * 0.5f;
+	int64_t dims[1] = {BIG};
+	ir_val x = ir_input_new(g, ir_intern_cstr(g, "x"), ir_type_tensor(g, IR_F32, 1, dims), 0);
+	ir_val c = ir_const_new(g, ir_intern_cstr(g, "w"), ir_tensor_new(g, 0, IR_F32, 1, dims, w, BIG * sizeof *w));
+	ir_val ins[2] = {x, c};
+	ir_nid n = ir_node_new(g, NULL, "Add", ins, 2, 1, 0);
+	ir_value_at(g, ir_node_output(g, n, 0))->name = ir_intern_cstr(g, "y");
+	ir_graph_add_output(g, ir_node_output(g, n, 0));
+	ir_diags d;
+	ir_diags_init(&d);
+	char path[64];
+	snprintf(path, sizeof path, "/tmp/graft_test_onnx_%d.onnx", (int)getpid());
+	cr_assert(ir_save(g, path, IR_FMT_UNKNOWN, &d));
+	void *buf = NULL;
+	size_t n_buf = 0, n_file = 0;
+	cr_assert(ir_onnx_write_buf(g, &buf, &n_buf, &d));
+	void *file = slurp(path, &n_file);
+	cr_assert_not_null(file);
+	cr_assert_eq(n_file, n_buf);
+	cr_assert(memcmp(file, buf, n_buf) == 0, "the streamed file differs from the buffer");
+	ir_graph *h = ir_load(path, &d);
+	cr_assert_not_null(h);
+	cr_assert_eq(ir_graph_nconsts(h), 1);
+	const ir_tensor *t = ir_tensor_at(h, ir_value_at(h, ir_graph_const_at(h, 0))->tensor);
+	cr_assert_eq(t->nbytes, BIG * sizeof *w);
+	cr_assert(memcmp(t->data, w, t->nbytes) == 0);
+	unlink(path);
+	free(file);
+	free(buf);
+	free(w);
+	ir_graph_free(h);
+	ir_graph_free(g);
+	ir_diags_free(&d);
+}
+
+/* A file that cannot be written is reported, and nothing is left behind. */
+Test(onnx_files, unwritable_path_is_reported)
+{
+	ir_graph *g = ir_graph_new();
+	ir_graph_add_opset(g, "", 13);
+	int64_t dims[1] = {2};
+	ir_val x = ir_input_new(g, ir_intern_cstr(g, "x"), ir_type_tensor(g, IR_F32, 1, dims), 0);
+	ir_nid n = ir_node_new(g, NULL, "Relu", &x, 1, 1, 0);
+	ir_graph_add_output(g, ir_node_output(g, n, 0));
+	ir_diags d;
+	ir_diags_init(&d);
+	cr_assert_not(ir_save(g, "/nonexistent-graft-dir/model.onnx", IR_FMT_UNKNOWN, &d));
+	cr_assert(ir_diags_contains(&d, "cannot create a temporary file"));
+	ir_graph_free(g);
+	ir_diags_free(&d);
+}
