@@ -266,28 +266,28 @@ static int match_op(const eng_lexer *lx, const binop_tok *ops, size_t n)
 	return -1;
 }
 
-static eng_ex *parse_prod(eng_cc *cc, eng_lexer *lx)
+/* One left-associative level: next (op next)* over the n operators of ops. */
+static eng_ex *parse_level(eng_cc *cc, eng_lexer *lx, const binop_tok *ops, size_t n,
+			   eng_ex *(*next)(eng_cc *, eng_lexer *))
 {
-	eng_ex *e = parse_unary(cc, lx);
+	eng_ex *e = next(cc, lx);
 	int op;
-	while (e && (op = match_op(lx, prod_ops, 3)) >= 0) {
+	while (e && (op = match_op(lx, ops, n)) >= 0) {
 		eng_loc at = eng_tok_loc(lx);
 		eng_lex_next(lx);
-		e = binary(cc, op, at, e, parse_unary(cc, lx));
+		e = binary(cc, op, at, e, next(cc, lx));
 	}
 	return e;
 }
 
+static eng_ex *parse_prod(eng_cc *cc, eng_lexer *lx)
+{
+	return parse_level(cc, lx, prod_ops, 3, parse_unary);
+}
+
 static eng_ex *parse_sum(eng_cc *cc, eng_lexer *lx)
 {
-	eng_ex *e = parse_prod(cc, lx);
-	int op;
-	while (e && (op = match_op(lx, sum_ops, 2)) >= 0) {
-		eng_loc at = eng_tok_loc(lx);
-		eng_lex_next(lx);
-		e = binary(cc, op, at, e, parse_prod(cc, lx));
-	}
-	return e;
+	return parse_level(cc, lx, sum_ops, 2, parse_prod);
 }
 
 static eng_ex *parse_cmp(eng_cc *cc, eng_lexer *lx)
