@@ -82,6 +82,7 @@ void eng_rw_free(eng_rw *w)
 	free(w->vals);
 	free(w->hw_own);
 	eng_memo_free(w->memo);
+	ir_graph_free(w->eager);
 	eng_scratch_free(&w->scratch);
 	memset(w, 0, sizeof *w);
 }

@@ -495,6 +495,7 @@ typedef struct eng_rw {
 	size_t vals_cap;
 	eng_scratch scratch;  /* expression evaluation */
 	struct eng_memo *memo; /* inferred calls (infer_memo.c); NULL until the first */
+	ir_graph *eager;      /* scratch graph of replacement nodes evaluated eagerly (rewrite.c) */
 	void **names;         /* the report's name storage (eng_arena_alloc): records' names go there */
 	size_t folded;        /* nodes folded into constants */
 	bool oom;

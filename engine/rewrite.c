@@ -7,6 +7,11 @@
  * 2. The replacement nodes are built right after the match's last node
  *    (every operand they take is defined before it) and their types
  *    inferred; those that stay are named "<root node>/<rule>[/<name>]".
+ *    A replacement node whose operands are all small constants (BatchNorm
+ *    folding's arithmetic on the parameters) is not built: the simulator
+ *    evaluates it on the spot, and its result becomes a constant only when
+ *    a node or an output takes it.  One with a large operand is built and
+ *    folded at commit, in place when it can (fold.c).
  * 3. Checks that need them: types of replaced values agree, graph outputs
  *    keep their names, and for `when: cheaper` the cycle model says the
  *    replacement is cheaper.  A rejected replacement is removed again.
@@ -21,6 +26,18 @@
 #include "engine_internal.h"
 #include "sim.h"
 
+/* A replacement node evaluated eagerly: its result, and the constant made
+ * of it once something takes it. */
+typedef struct eager_result {
+	sim_tensor t;
+	ir_val v;
+	bool on, never; /* on: evaluated; never: must be a node (it replaces a graph output) */
+} eager_result;
+
+#define EAGER_BYTES 4096u /* operand bytes up to which a node is evaluated eagerly */
+#define EAGER_REF 0x80000000u   /* operand_vals with defer: the eager result of node (v & ~EAGER_REF) */
+#define EAGER_LOCAL 16
+
 typedef struct rwjob {
 	eng_rw *w;
 	ir_graph *g;
@@ -31,7 +48,9 @@ typedef struct rwjob {
 	ir_nid last, anchor;  /* the match's last node and the node after it */
 	ir_nid first_node;    /* node ids from here on are new */
 	ir_val first_val;     /* value ids from here on are new */
-	ir_nid *rn;           /* per replacement node: the graph node */
+	ir_nid *rn;           /* per replacement node: the graph node (0: evaluated eagerly) */
+	eager_result *eg;        /* per replacement node: its eager result */
+	bool defer;           /* operand_vals: eager results as EAGER_REF (no constant yet) */
 	ir_val *outs;         /* per output map: the new value */
 	char base[128];       /* the root node's label */
 } rwjob;
@@ -137,6 +156,155 @@ static bool push_val(rwjob *j, ir_val v, uint32_t *n)
 	return true;
 }
 
+/* ---------------------------------------------------------------- eager evaluation */
+
+/* The constant holding eager result i (made on first use; queued so that
+ * it goes away again when nothing takes it). */
+static ir_val eager_const(rwjob *j, int i)
+{
+	eager_result *e = &j->eg[i];
+	if (e->v)
+		return e->v;
+	sim_tensor *t = &e->t;
+	ir_tid tid;
+	if (t->owned && t->data && sim_nbytes(t) > 0 && ir_graph_adopts_malloc(j->g)) {
+		t->owned = false; /* the graph's now (ir_tensor_adopt frees it on failure) */
+		tid = ir_tensor_adopt(j->g, 0, t->dtype, t->rank, t->dims, t->data, sim_nbytes(t));
+	} else {
+		tid = sim_tensor_to_ir(j->g, 0, t);
+	}
+	e->v = tid ? ir_const_new(j->g, 0, tid) : IR_NONE;
+	if (!e->v)
+		t->data = NULL;
+	eng_rw_queue(j->w, e->v);
+	return e->v;
+}
+
+/* The scratch graph eager nodes are built in (the kernels read a node's op
+ * and attributes); fresh every EAGER_NODES nodes. */
+#define EAGER_NODES 1024
+static ir_graph *eager_graph(eng_rw *w)
+{
+	int64_t opset = ir_graph_opset(w->g, "");
+	if (w->eager && (ir_nnodes_total(w->eager) >= EAGER_NODES || ir_graph_opset(w->eager, "") != opset)) {
+		ir_graph_free(w->eager);
+		w->eager = NULL;
+	}
+	if (!w->eager && (w->eager = ir_graph_new()) != NULL)
+		ir_graph_add_opset(w->eager, "", opset);
+	return w->eager && !ir_graph_oom(w->eager) ? w->eager : NULL;
+}
+
+/* Operands vals[0..nin) of replacement node i can be evaluated now: each
+ * absent, an eager result or a constant, all small. */
+static bool eager_operands(const rwjob *j, int i, uint32_t nin)
+{
+	const eng_rnode *rn = &j->r->rnodes[i];
+	if (rn->func || rn->nresults != 1 || j->eg[i].never || nin > EAGER_LOCAL)
+		return false;
+	for (int a = 0; a < rn->nattrs; a++)
+		if (!rn->attrs[a].name) /* `...node` copies from the graph */
+			return false;
+	size_t bytes = 0;
+	for (uint32_t k = 0; k < nin; k++) {
+		ir_val v = j->w->vals[k];
+		if (!v)
+			continue;
+		if (v & EAGER_REF) {
+			bytes += sim_nbytes(&j->eg[v & ~EAGER_REF].t);
+			continue;
+		}
+		const ir_value *x = ir_value_at(j->g, v);
+		if (x->def_kind != IR_DEF_CONST)
+			return false;
+		bytes += ir_tensor_at(j->g, x->tensor)->nbytes;
+	}
+	return bytes <= EAGER_BYTES;
+}
+
+static eng_rwstatus put_attrs(rwjob *j, ir_graph *g, ir_nid n, const eng_rnode *rn);
+
+typedef enum {
+	EAGER_DONE,   /* j->eg[i] holds the result */
+	EAGER_NODE,   /* build a node instead: an op the simulator lacks, a kernel
+		       * error, or a result much larger than its operands (the fold
+		       * at commit decides then, as for large operands) */
+	EAGER_REJECT, /* an attribute cannot be computed (reported): the rule fails */
+	EAGER_ERROR   /* out of memory */
+} eager_status;
+
+/* Evaluates replacement node i on its operands vals[0..nin). */
+static eager_status eager_eval(rwjob *j, int i, uint32_t nin)
+{
+	eng_rw *w = j->w;
+	const eng_rnode *rn = &j->r->rnodes[i];
+	ir_graph *sg = eager_graph(w);
+	if (!sg)
+		return EAGER_ERROR;
+	ir_val none[EAGER_LOCAL] = {0};
+	ir_nid sn = ir_node_new(sg, rn->domain, rn->op, none, nin, 1, 0);
+	if (!sn)
+		return EAGER_ERROR;
+	if (!sim_op_supported(ir_node_at(sg, sn)->opcode))
+		return EAGER_NODE;
+	eng_rwstatus st = put_attrs(j, sg, sn, rn);
+	if (st != ENG_RW_DONE)
+		return st == ENG_RW_REJECTED ? EAGER_REJECT : EAGER_ERROR;
+	sim_tensor in[EAGER_LOCAL];
+	const sim_tensor *pin[EAGER_LOCAL];
+	size_t in_bytes = 0;
+	for (uint32_t k = 0; k < nin; k++) {
+		ir_val v = w->vals[k];
+		pin[k] = NULL;
+		if (v & EAGER_REF) {
+			pin[k] = &j->eg[v & ~EAGER_REF].t;
+		} else if (v) {
+			if (!sim_tensor_view(j->g, ir_value_at(j->g, v)->tensor, &in[k]))
+				return EAGER_NODE;
+			pin[k] = &in[k];
+		}
+		in_bytes += pin[k] ? sim_nbytes(pin[k]) : 0;
+	}
+	ir_diags quiet;
+	ir_diags_init(&quiet);
+	sim_tensor out;
+	bool ok = sim_eval_node(sg, sn, NULL, pin, nin, &out, 1, &quiet) == SIM_OK;
+	ir_diags_free(&quiet);
+	if (ok && sim_nbytes(&out) > EAGER_BYTES && sim_nbytes(&out) > 2 * in_bytes) {
+		sim_tensor_free(&out); /* growth: the fold's limit decides */
+		ok = false;
+	}
+	if (!ok)
+		return EAGER_NODE;
+	for (uint32_t k = 0; k < nin; k++) /* constants only eager nodes took go away */
+		if (w->vals[k] && !(w->vals[k] & EAGER_REF))
+			eng_rw_queue(w, w->vals[k]);
+	j->eg[i].t = out;
+	j->eg[i].on = true;
+	w->folded++;
+	return EAGER_DONE;
+}
+
+static void eager_free(rwjob *j)
+{
+	for (int i = 0; i < j->r->nrnodes; i++)
+		if (j->eg[i].on)
+			sim_tensor_free(&j->eg[i].t);
+}
+
+/* Replacement nodes that replace a graph output stay nodes (an output is
+ * a node's result). */
+static void eager_never(rwjob *j)
+{
+	for (int i = 0; i < j->r->noutputs; i++) {
+		const eng_output_map *om = &j->r->outputs[i];
+		ir_val old = eng_binding_value(j->b, om->pnode, om->presult);
+		for (const eng_roperand *o = &om->with; o; o = o->fallback)
+			if (o->kind == RO_RNODE && old && ir_value_is_output(j->g, old))
+				j->eg[o->index].never = true;
+	}
+}
+
 /* The value(s) of a replacement operand appended to w->vals. */
 static eng_rwstatus operand_vals(rwjob *j, const eng_roperand *o, uint32_t *n)
 {
@@ -160,6 +328,12 @@ static eng_rwstatus operand_vals(rwjob *j, const eng_roperand *o, uint32_t *n)
 		v = eng_binding_value(b, o->index, o->result);
 		break;
 	case RO_RNODE:
+		if (j->eg[o->index].on) {
+			v = j->defer ? EAGER_REF | (uint32_t)o->index : eager_const(j, o->index);
+			if (!v)
+				return ENG_RW_ERROR;
+			break;
+		}
 		v = ir_node_output(j->g, j->rn[o->index], (uint32_t)o->result);
 		break;
 	case RO_NONE:
@@ -176,7 +350,9 @@ static eng_rwstatus operand_vals(rwjob *j, const eng_roperand *o, uint32_t *n)
 	return push_val(j, v, n) ? ENG_RW_DONE : ENG_RW_ERROR;
 }
 
-static eng_rwstatus set_attrs(rwjob *j, ir_nid n, const eng_rnode *rn)
+/* The attributes of replacement node rn on node n of graph g (the graph or
+ * the eager scratch graph). */
+static eng_rwstatus put_attrs(rwjob *j, ir_graph *g, ir_nid n, const eng_rnode *rn)
 {
 	for (int a = 0; a < rn->nattrs; a++) {
 		const eng_rattr *ra = &rn->attrs[a];
@@ -189,12 +365,12 @@ static eng_rwstatus set_attrs(rwjob *j, ir_nid n, const eng_rnode *rn)
 		why[0] = '\0';
 		eng_scratch_reset(&j->w->scratch);
 		if (!eng_eval(ra->value, j->g, j->b, &j->w->scratch, &v, why, sizeof why) ||
-		    !eng_put_attr(j->g, n, ra->name, &v)) {
+		    !eng_put_attr(g, n, ra->name, &v)) {
 			warn(j, "cannot compute an attribute of the replacement", why[0] ? why : ra->name);
 			return ENG_RW_REJECTED;
 		}
 	}
-	return ir_graph_oom(j->g) ? ENG_RW_ERROR : ENG_RW_DONE;
+	return ir_graph_oom(g) ? ENG_RW_ERROR : ENG_RW_DONE;
 }
 
 /* "<root>/<rule>", and "/<replacement name>" when there are several. */
@@ -241,13 +417,30 @@ static eng_rwstatus build_node(rwjob *j, int i)
 {
 	const eng_rnode *rn = &j->r->rnodes[i];
 	uint32_t nin = 0;
+	j->defer = true;
 	for (int k = 0; k < rn->nins; k++) {
 		eng_rwstatus st = operand_vals(j, &rn->ins[k], &nin);
-		if (st != ENG_RW_DONE)
+		if (st != ENG_RW_DONE) {
+			j->defer = false;
 			return st;
+		}
 	}
+	j->defer = false;
 	while (nin && !j->w->vals[nin - 1])
 		nin--;
+	switch (eager_operands(j, i, nin) ? eager_eval(j, i, nin) : EAGER_NODE) {
+	case EAGER_DONE:
+		return ENG_RW_DONE;
+	case EAGER_REJECT:
+		return ENG_RW_REJECTED;
+	case EAGER_ERROR:
+		return ENG_RW_ERROR;
+	case EAGER_NODE:
+		break;
+	}
+	for (uint32_t k = 0; k < nin; k++) /* a node takes eager results as constants */
+		if ((j->w->vals[k] & EAGER_REF) && !(j->w->vals[k] = eager_const(j, (int)(j->w->vals[k] & ~EAGER_REF))))
+			return ENG_RW_ERROR;
 	if (rn->domain && ir_graph_opset(j->g, rn->domain) < 0)
 		ir_graph_add_opset(j->g, rn->domain, 1);
 	char why[256];
@@ -260,7 +453,7 @@ static eng_rwstatus build_node(rwjob *j, int i)
 	if (!n || !eng_rw_label_new(j->w, n))
 		return ENG_RW_ERROR;
 	j->rn[i] = n;
-	eng_rwstatus st = set_attrs(j, n, rn);
+	eng_rwstatus st = put_attrs(j, j->g, n, rn);
 	return st == ENG_RW_DONE && rn->func ? check_call_attrs(j, n, rn->func) : st;
 }
 
@@ -278,6 +471,7 @@ static eng_rwstatus build_fused(rwjob *j)
 
 static eng_rwstatus build(rwjob *j)
 {
+	eager_never(j);
 	for (int i = 0; i < j->r->nrnodes; i++) {
 		eng_rwstatus st = j->r->fuse_op ? build_fused(j) : build_node(j, i);
 		if (st != ENG_RW_DONE)
@@ -306,7 +500,8 @@ static eng_rwstatus infer(rwjob *j)
 	ir_diags tmp;
 	ir_diags_init(&tmp);
 	for (int i = 0; i < j->r->nrnodes; i++) /* a call through its function's body */
-		eng_infer_replacement(j->w, j->rn[i], &tmp);
+		if (j->rn[i])
+			eng_infer_replacement(j->w, j->rn[i], &tmp);
 	eng_rwstatus st = ENG_RW_DONE;
 	for (size_t i = 0; i < tmp.n && st == ENG_RW_DONE; i++)
 		if (tmp.v[i].sev == IR_ERROR) {
@@ -516,7 +711,7 @@ static void commit(rwjob *j)
 	eng_rw_sweep(w);
 	for (int i = 0; i < j->r->nrnodes; i++) {
 		ir_nid n = j->rn[i];
-		if (ir_node_at(j->g, n)->dead)
+		if (!n || ir_node_at(j->g, n)->dead)
 			continue;
 		for (uint32_t k = 0; k < ir_node_at(j->g, n)->nin; k++)
 			eng_rw_touch_value(w, ir_node_input(j->g, n, k));
@@ -525,7 +720,7 @@ static void commit(rwjob *j)
 	}
 	eng_rw_sweep(w);
 	for (int i = 0; i < j->r->nrnodes; i++) /* only the nodes that stay get a name */
-		if (!ir_node_at(j->g, j->rn[i])->dead)
+		if (j->rn[i] && !ir_node_at(j->g, j->rn[i])->dead)
 			name_node(j, j->rn[i], i);
 }
 
@@ -540,6 +735,11 @@ static void discard(rwjob *j)
 			eng_rw_remove_node(w, j->rn[i]);
 	for (int i = 0; i < j->r->noutputs; i++)
 		eng_rw_queue(w, j->outs[i]);
+	for (int i = 0; i < j->r->nrnodes; i++)
+		if (j->eg[i].on) {
+			eng_rw_queue(w, j->eg[i].v);
+			w->folded--;
+		}
 	eng_rw_sweep(w);
 	w->hooks = saved;
 }
@@ -560,7 +760,7 @@ static char **names_of(eng_rw *w, const ir_nid *v, size_t n, size_t *count)
 	bool local = n <= LABELS_LOCAL;
 	*count = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (ir_node_at(g, v[i])->dead)
+		if (!v[i] || ir_node_at(g, v[i])->dead)
 			continue;
 		const char *name = local ? eng_node_label(g, v[i], ids[live], sizeof ids[live])
 					 : eng_node_label(g, v[i], lb, sizeof lb);
@@ -575,7 +775,7 @@ static char **names_of(eng_rw *w, const ir_nid *v, size_t n, size_t *count)
 	char **out = w->names ? eng_arena_alloc(w->names, (live ? live : 1) * sizeof *out + bytes) : NULL;
 	char *p = out ? (char *)(out + live) : NULL;
 	for (size_t i = 0, k = 0; out && i < n; i++) {
-		if (ir_node_at(g, v[i])->dead)
+		if (!v[i] || ir_node_at(g, v[i])->dead)
 			continue;
 		const char *name = local ? label[k] : eng_node_label(g, v[i], lb, sizeof lb);
 		size_t m = local ? len[k] : strlen(name) + 1;
@@ -632,11 +832,16 @@ eng_rwstatus eng_rw_apply(eng_rw *w, const eng_binding *b, eng_rewrite *rec)
 	j.first_val = (ir_val)ir_nvalues(w->g) + 1;
 	if (rec)
 		*rec = (eng_rewrite){.rule = j.r->name, .cycles_before = -1, .cycles_after = -1};
-	ir_nid rn[16] = {0};
+	ir_nid rn[EAGER_LOCAL] = {0};
 	ir_val outs[16] = {0};
-	j.rn = j.r->nrnodes <= 16 ? rn : calloc((size_t)j.r->nrnodes, sizeof *j.rn);
+	eager_result eg[EAGER_LOCAL];
+	bool local = j.r->nrnodes <= EAGER_LOCAL;
+	if (local)
+		memset(eg, 0, (size_t)j.r->nrnodes * sizeof *eg);
+	j.rn = local ? rn : calloc((size_t)j.r->nrnodes, sizeof *j.rn);
+	j.eg = local ? eg : calloc((size_t)j.r->nrnodes, sizeof *j.eg);
 	j.outs = j.r->noutputs <= 16 ? outs : calloc((size_t)j.r->noutputs, sizeof *j.outs);
-	bool ready = j.rn && j.outs && collect_match(&j);
+	bool ready = j.rn && j.eg && j.outs && collect_match(&j);
 	if (ready && rec && j.r->when_cheaper) /* a rejected attempt is reported too */
 		record_matched(&j, rec);
 	eng_rwstatus st = ready ? prepare(&j, rec) : ENG_RW_ERROR;
@@ -648,13 +853,17 @@ eng_rwstatus eng_rw_apply(eng_rw *w, const eng_binding *b, eng_rewrite *rec)
 			record_added(&j, rec);
 		if (w->verify_each && !verify(&j))
 			st = ENG_RW_ERROR;
-	} else if (j.rn && j.outs) {
+	} else if (j.rn && j.eg && j.outs) {
 		discard(&j);
 	}
+	if (j.eg)
+		eager_free(&j);
 	if (w->oom || ir_graph_oom(w->g))
 		st = ENG_RW_ERROR;
 	if (j.rn != rn)
 		free(j.rn);
+	if (j.eg != eg)
+		free(j.eg);
 	if (j.outs != outs)
 		free(j.outs);
 	return st;

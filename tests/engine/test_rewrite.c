@@ -276,14 +276,15 @@ static const char *bn_fold =
 	"      b2 = Add(Mul(Sub($b ?? fill(shape($mean), 0.0), $mean), k), $bias)\n"
 	"      bn = Conv($x, w2, b2) {...c}\n";
 
-/* A Conv with bias and a BatchNormalization, with varied constants. */
+/* A Conv with bias and a BatchNormalization, with varied constants; the
+ * weights (4,608 bytes) are too large to be folded eagerly. */
 static char *conv_bn(void)
 {
 	char *text = NULL;
 	size_t n = 0;
 	FILE *f = open_memstream(&text, &n);
-	fprintf(f, "graph @g(%%x: f32[1,3,6,6]) -> (%%y) {\n  %%w = const f32[4,3,3,3] [");
-	for (int i = 0; i < 108; i++)
+	fprintf(f, "graph @g(%%x: f32[1,32,6,6]) -> (%%y) {\n  %%w = const f32[4,32,3,3] [");
+	for (int i = 0; i < 4 * 32 * 9; i++)
 		fprintf(f, "%s%.4f", i ? ", " : "", sin(i * 0.7) * 0.5);
 	fprintf(f, "]\n"
 		   "  %%b = const f32[4] [0.5, -0.25, 0.125, 1.0]\n"
@@ -305,21 +306,22 @@ Test(rewrite, conv_bn_fold_keeps_the_function)
 	free(gir);
 }
 
-/* Small weights (at most 256 bytes) are folded as soon as their
- * replacement node is built, into a new constant: same function. */
+static const char *small_bn =
+	"graph @g(%x: f32[1,2,4,4]) -> (%y) {\n"
+	"  %w = const f32[3,2,1,1] [0.5, -1.0, 0.25, 2.0, -0.75, 1.5]\n"
+	"  %scale = const f32[3] [1.5, 0.5, 2.0]\n"
+	"  %bias = const f32[3] [0.1, 0.2, -0.3]\n"
+	"  %mean = const f32[3] [0.05, -0.1, 0.2]\n"
+	"  %var = const f32[3] [1.2, 0.8, 0.5]\n"
+	"  %c = Conv(%x, %w)\n"
+	"  %y = BatchNormalization(%c, %scale, %bias, %mean, %var) {epsilon=0.001}\n"
+	"}\n";
+
+/* Small weights (operands of at most 4 KiB) are folded as soon as their
+ * replacement node would be built, into a new constant: same function. */
 Test(rewrite, conv_bn_fold_of_small_weights_keeps_the_function)
 {
-	check_same_function(bn_fold,
-			    "graph @g(%x: f32[1,2,4,4]) -> (%y) {\n"
-			    "  %w = const f32[3,2,1,1] [0.5, -1.0, 0.25, 2.0, -0.75, 1.5]\n"
-			    "  %scale = const f32[3] [1.5, 0.5, 2.0]\n"
-			    "  %bias = const f32[3] [0.1, 0.2, -0.3]\n"
-			    "  %mean = const f32[3] [0.05, -0.1, 0.2]\n"
-			    "  %var = const f32[3] [1.2, 0.8, 0.5]\n"
-			    "  %c = Conv(%x, %w)\n"
-			    "  %y = BatchNormalization(%c, %scale, %bias, %mean, %var) {epsilon=0.001}\n"
-			    "}\n",
-			    1e-5, 1);
+	check_same_function(bn_fold, small_bn, 1e-5, 1);
 }
 
 Test(rewrite, conv_bn_fold_folds_in_place_and_removes_dead_constants)
@@ -344,6 +346,66 @@ Test(rewrite, conv_bn_fold_folds_in_place_and_removes_dead_constants)
 	cr_assert(rep.folded >= 6, "k, its parts, w2 and b2 folded: %zu", rep.folded);
 	int64_t pads[4];
 	cr_assert_eq(ir_attr_ints_get(g, conv, "pads", pads, 4), 4, "...c copied the attributes");
+	eng_report_free(&rep);
+	ir_diags_free(&d);
+	ir_graph_free(g);
+	eng_ruleset_free(rs);
+}
+
+/* Constant-only replacement nodes over small operands are evaluated on the
+ * spot: the Conv is the only node built, and only the constants it takes
+ * are added (the intermediate results never become constants). */
+Test(rewrite, small_constant_arithmetic_is_evaluated_without_nodes)
+{
+	eng_ruleset *rs = et_rules(bn_fold);
+	ir_graph *g = et_graph(small_bn);
+	size_t nodes = ir_nnodes_total(g), values = ir_nvalues(g);
+	eng_report rep;
+	ir_diags d;
+	ir_diags_init(&d);
+	cr_assert(et_apply(rs, g, &rep, &d));
+	cr_assert_eq(ir_graph_nnodes(g), 1);
+	cr_assert_eq(ir_nnodes_total(g), nodes + 1, "one node built: the Conv");
+	/* the Conv's result, the epsilon, shape and zero-bias constants, w2 and b2 */
+	cr_assert_eq(ir_nvalues(g), values + 6, "%zu values added", ir_nvalues(g) - values);
+	cr_assert_eq(ir_graph_nconsts(g), 2, "w2 and b2 only");
+	cr_assert_eq(rep.folded, 8, "k's three nodes, the reshape, w2 and b2's four: %zu", rep.folded);
+	ir_nid conv = ir_graph_first(g);
+	const ir_tensor *w2 = ir_tensor_at(g, ir_value_at(g, ir_node_input(g, conv, 1))->tensor);
+	cr_assert_eq(w2->rank, 4);
+	float k0 = 1.5f / sqrtf(1.2f + 0.001f);
+	cr_assert_float_eq(((const float *)w2->data)[0], 0.5f * k0, 1e-6);
+	eng_report_free(&rep);
+	ir_diags_free(&d);
+	ir_graph_free(g);
+	eng_ruleset_free(rs);
+}
+
+/* A rewrite rejected after its constants were evaluated leaves no
+ * constant behind; an op the simulator lacks is built as a node. */
+Test(rewrite, rejected_eager_results_leave_nothing_behind)
+{
+	eng_ruleset *rs = et_rules("rules:\n"
+				   "  - name: bad_type\n"
+				   "    pattern: |\n"
+				   "      y = Relu(Add($x, $c))\n"
+				   "    where: is_const($c)\n"
+				   "    replace: |\n"
+				   "      y = Add($x, Cast(Neg($c)) {to = 7})\n");
+	ir_graph *g = et_graph("graph @g(%x: f32[3]) -> (%y) {\n"
+			       "  %c = const f32[3] [1.0, 2.0, 3.0]\n"
+			       "  %a = Add(%x, %c)\n"
+			       "  %y = Relu(%a)\n"
+			       "}\n");
+	size_t consts = ir_graph_nconsts(g);
+	eng_report rep;
+	ir_diags d;
+	ir_diags_init(&d);
+	cr_assert(et_apply(rs, g, &rep, &d));
+	cr_assert_eq(rep.iterations, 0, "Add(f32, i64) fails inference: rejected");
+	cr_assert_eq(rep.folded, 0);
+	cr_assert_eq(ir_graph_nnodes(g), 2);
+	cr_assert_eq(ir_graph_nconsts(g), consts, "the evaluated Neg and Cast left no constant");
 	eng_report_free(&rep);
 	ir_diags_free(&d);
 	ir_graph_free(g);
