@@ -568,6 +568,38 @@ static bool step(eng_matcher *m, int i)
 	return eng_m_is_chain(pn) ? eng_m_chain_from_last(m, i, p, x->node) : bind_node(m, i, p, x->node);
 }
 
+/* A necessary condition checked before a search is set up: the root's op
+ * matches, and each operand of the root that a pattern node (not a chain,
+ * not optional) produces comes from a node of an op that pattern node
+ * accepts (for a commutative node, some operand of the node does).  Most
+ * nodes offered to a rule fail here, at a few cached lookups each. */
+static bool plausible(eng_matcher *m, const eng_rule *r, const ir_graph *g, ir_nid at)
+{
+	const eng_pnode *pn = &r->pnodes[r->root];
+	if (eng_m_is_chain(pn))
+		return true;
+	if (!eng_op_matches(m, pn, g, at))
+		return false;
+	bool var = pn->nins > 0 && pn->ins[pn->nins - 1].variadic;
+	int np = pn->nins - (var ? 1 : 0);
+	uint32_t nin = ir_node_at(g, at)->nin;
+	bool any = !var && np >= 2 && np <= MAX_PERM && eng_m_commutative(g, at);
+	for (int k = 0; k < np; k++) {
+		const eng_operand *o = &pn->ins[k];
+		if (o->kind != PO_NODE || o->optional || eng_m_is_chain(&r->pnodes[o->index]))
+			continue;
+		bool found = false;
+		for (uint32_t i = any ? 0 : (uint32_t)k; !found && i < (any ? (uint32_t)np : (uint32_t)k + 1) && i < nin;
+		     i++) {
+			const ir_value *x = ir_value_at(g, ir_node_input(g, at, i));
+			found = x && x->def_kind == IR_DEF_NODE && eng_op_matches(m, &r->pnodes[o->index], g, x->node);
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 eng_mstatus eng_match_at(eng_matcher *m, const eng_rule *r, const ir_graph *g, ir_nid at,
 			 uint32_t budget, eng_on_match fn, void *ctx)
 {
@@ -577,6 +609,8 @@ eng_mstatus eng_match_at(eng_matcher *m, const eng_rule *r, const ir_graph *g, i
 		m->why[0] = '\0';
 	}
 	if (!r->order || r->npnodes < 1)
+		return ENG_M_DONE;
+	if (!m->explain && !plausible(m, r, g, at))
 		return ENG_M_DONE;
 	if (!reset(m, r, g))
 		return ENG_M_NOMEM;

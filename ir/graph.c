@@ -62,10 +62,19 @@ void ir_vec_free_(ir_graph *g, void *v, uint32_t cap, size_t elt)
 uint32_t ir_hash_bytes(const void *p, size_t n)
 {
 	const unsigned char *s = p;
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ s[i]) * 16777619u;
-	return h;
+	uint64_t h = 0x9e3779b97f4a7c15u ^ (uint64_t)n, w;
+	for (; n >= 8; s += 8, n -= 8) { /* eight bytes a step: names are long */
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdu;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
+	h ^= h >> 33; /* a final mix: the slot index takes the low bits */
+	h *= 0xff51afd7ed558ccdu;
+	h ^= h >> 33;
+	return (uint32_t)h;
 }
 
 /* Every arena starts with a reserved entry 0 so that id 0 means "none". */

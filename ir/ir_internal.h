@@ -85,7 +85,7 @@ bool ir_vec_grow_(ir_graph *g, void **v, uint32_t *cap, uint32_t need, size_t el
 void ir_vec_free_(ir_graph *g, void *v, uint32_t cap, size_t elt);
 #define ir_vec_free(g, vec) ir_vec_free_((g), (vec).v, (vec).cap, sizeof(*(vec).v))
 
-/* FNV-1a over bytes. */
+/* A hash of n bytes (the string index's). */
 uint32_t ir_hash_bytes(const void *p, size_t n);
 
 /* Resolves one node's opcode from op/domain and the graph's opsets. */
