@@ -60,6 +60,10 @@ typedef struct level {
 	ir_nid *cand;     /* the sweep's nodes */
 	size_t ncand, cand_cap, pos; /* pos: the next one */
 	ir_nid born;      /* nodes from this id on were created after the sweep started */
+	ir_nid head;      /* sweep_head's answer at pos, while no node was removed since */
+	size_t head_pos;
+	uint64_t head_removed;
+	bool head_ok;
 	hent *heap;       /* revisits, by graph position */
 	size_t nheap, heap_cap;
 } level;
@@ -231,12 +235,19 @@ static uint64_t level_mask(drv *dv, ir_nid n)
 	return e ? e->bits : compute_mask(dv, n).bits;
 }
 
-/* The sweep's next live node, or 0. */
+/* The sweep's next live node, or 0 (remembered: it is asked for often,
+ * and changes only when the sweep moves on or a node is removed). */
 static ir_nid sweep_head(drv *dv, level *lv)
 {
+	if (lv->head_ok && lv->head_pos == lv->pos && lv->head_removed == dv->w.removed)
+		return lv->head;
 	while (lv->pos < lv->ncand && ir_node_at(dv->g, lv->cand[lv->pos])->dead)
 		lv->pos++;
-	return lv->pos < lv->ncand ? lv->cand[lv->pos] : 0;
+	lv->head = lv->pos < lv->ncand ? lv->cand[lv->pos] : 0;
+	lv->head_pos = lv->pos;
+	lv->head_removed = dv->w.removed;
+	lv->head_ok = true;
+	return lv->head;
 }
 
 /* Makes sure group i (whose rules can be anchored at n) visits n again:
@@ -560,6 +571,7 @@ static void start_sweep(drv *dv)
 	for (int i = 0; i < dv->nlv; i++) {
 		dv->lv[i].ncand = dv->lv[i].pos = 0;
 		dv->lv[i].born = born;
+		dv->lv[i].head_ok = false;
 	}
 	bool masked = dv->nlv <= MASK_LEVELS;
 	for (ir_nid n = ir_graph_first(dv->g); n && !dv->error; n = ir_node_at(dv->g, n)->next) {

@@ -498,6 +498,7 @@ typedef struct eng_rw {
 	ir_graph *eager;      /* scratch graph of replacement nodes evaluated eagerly (rewrite.c) */
 	void **names;         /* the report's name storage (eng_arena_alloc): records' names go there */
 	size_t folded;        /* nodes folded into constants */
+	uint64_t removed;     /* nodes removed so far */
 	bool oom;
 } eng_rw;
 

@@ -374,23 +374,39 @@ static eng_rwstatus put_attrs(rwjob *j, ir_graph *g, ir_nid n, const eng_rnode *
 }
 
 /* "<root>/<rule>", and "/<replacement name>" when there are several. */
-static void name_node(rwjob *j, ir_nid n, int i)
+static size_t node_name(const rwjob *j, int i, char *name, size_t cap)
 {
-	char name[256], idx[16];
+	char idx[16];
 	const eng_rnode *rn = &j->r->rnodes[i];
-	size_t len = append(name, 0, sizeof name, j->base);
-	len = append(name, len, sizeof name, "/");
-	len = append(name, len, sizeof name, j->r->name);
+	size_t len = append(name, 0, cap, j->base);
+	len = append(name, len, cap, "/");
+	len = append(name, len, cap, j->r->name);
 	if (j->r->nrnodes > 1) {
-		len = append(name, len, sizeof name, "/");
+		len = append(name, len, cap, "/");
 		if (rn->name && rn->name[0]) {
-			len = append(name, len, sizeof name, rn->name);
+			len = append(name, len, cap, rn->name);
 		} else {
 			snprintf(idx, sizeof idx, "%d", i);
-			len = append(name, len, sizeof name, idx);
+			len = append(name, len, cap, idx);
 		}
 	}
+	return len;
+}
+
+static void name_node(rwjob *j, ir_nid n, int i)
+{
+	char name[256];
+	size_t len = node_name(j, i, name, sizeof name);
 	ir_node_at(j->g, n)->name = ir_intern(j->g, name, len);
+}
+
+/* The names are new strings: their slots in the string index are fetched
+ * while the replacement is built. */
+static void prefetch_names(const rwjob *j)
+{
+	char name[256];
+	for (int i = 0; i < j->r->nrnodes && i < 4; i++)
+		ir_intern_prefetch(j->g, name, node_name(j, i, name, sizeof name));
 }
 
 /* A call gets only attributes its function declares (`...node` may copy
@@ -844,6 +860,8 @@ eng_rwstatus eng_rw_apply(eng_rw *w, const eng_binding *b, eng_rewrite *rec)
 	bool ready = j.rn && j.eg && j.outs && collect_match(&j);
 	if (ready && rec && j.r->when_cheaper) /* a rejected attempt is reported too */
 		record_matched(&j, rec);
+	if (ready)
+		prefetch_names(&j);
 	eng_rwstatus st = ready ? prepare(&j, rec) : ENG_RW_ERROR;
 	if (st == ENG_RW_DONE) {
 		if (rec && !rec->matched)

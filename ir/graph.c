@@ -233,6 +233,12 @@ ir_str ir_str_lookup(const ir_graph *g, const char *s, size_t n)
 	return SLOT_ID(g->strhash[str_slot(g, s, n, ir_hash_bytes(s, n))]);
 }
 
+void ir_intern_prefetch(const ir_graph *g, const char *s, size_t n)
+{
+	if (n && g->hashcap)
+		__builtin_prefetch(&g->strhash[ir_hash_bytes(s, n) & (g->hashcap - 1)]);
+}
+
 ir_str ir_intern(ir_graph *g, const char *s, size_t n)
 {
 	if (n == 0 || g->oom)
@@ -589,14 +595,30 @@ void ir_const_remove(ir_graph *g, ir_val v)
 
 void ir_consts_remove(ir_graph *g, const ir_val *v, size_t n)
 {
+	/* The pass over the list tests a bitmap of the removed ids (small
+	 * enough to stay in cache) rather than each constant's value entry. */
+	size_t words = ((size_t)g->values.n + 63) / 64;
+	uint64_t *gone = n ? ir_alloc(g, words * sizeof *gone) : NULL;
+	if (!gone) {
+		for (size_t i = 0; i < n; i++)
+			if (g->values.v[v[i]].def_kind == IR_DEF_CONST)
+				ir_const_remove(g, v[i]);
+		return;
+	}
+	memset(gone, 0, words * sizeof *gone);
 	for (size_t i = 0; i < n; i++)
-		if (g->values.v[v[i]].def_kind == IR_DEF_CONST)
+		if (g->values.v[v[i]].def_kind == IR_DEF_CONST) {
 			g->values.v[v[i]].def_kind = IR_DEF_NONE;
+			gone[v[i] / 64] |= 1ull << (v[i] % 64);
+		}
 	uint32_t j = 0;
-	for (uint32_t i = 0; i < g->consts.n; i++)
-		if (g->values.v[g->consts.v[i]].def_kind == IR_DEF_CONST)
-			g->consts.v[j++] = g->consts.v[i];
+	for (uint32_t i = 0; i < g->consts.n; i++) {
+		ir_val c = g->consts.v[i];
+		if (!(gone[c / 64] >> (c % 64) & 1))
+			g->consts.v[j++] = c;
+	}
 	g->consts.n = j;
+	ir_free(g, gone, words * sizeof *gone);
 }
 
 /* ---------------------------------------------------------------- graph-level lists */

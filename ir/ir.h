@@ -278,6 +278,9 @@ ir_str ir_intern(ir_graph *g, const char *s, size_t n);
 ir_str ir_intern_cstr(ir_graph *g, const char *s);
 /* Looks up without inserting; 0 when absent (or when s is ""). */
 ir_str ir_str_lookup(const ir_graph *g, const char *s, size_t n);
+/* A hint: s will be interned soon (its slot of the string index is
+ * fetched into the cache meanwhile). */
+void ir_intern_prefetch(const ir_graph *g, const char *s, size_t n);
 /* NUL-terminated; "" for 0.  *len may be NULL. */
 const char *ir_str_get(const ir_graph *g, ir_str s, size_t *len);
 #define ir_cstr(g, s) ir_str_get((g), (s), NULL)

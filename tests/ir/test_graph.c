@@ -43,6 +43,42 @@ Test(graph, interning_is_unique_and_binary_safe)
 	cr_assert_eq(ir_str_lookup(g, "conv1.weight", 12), a);
 	cr_assert_eq(ir_str_lookup(g, "s4999", 5), ir_intern_cstr(g, "s4999"));
 	cr_assert_eq(ir_str_lookup(g, "nope", 4), 0);
+	ir_intern_prefetch(g, "s5000", 5); /* a hint only */
+	cr_assert_eq(ir_str_lookup(g, "s5000", 5), 0);
+	for (int i = 0; i < 300; i++) { /* names of every length: 8-byte steps and tails */
+		char buf[320];
+		memset(buf, 'n', (size_t)i + 1);
+		ir_str id = ir_intern(g, buf, (size_t)i + 1);
+		cr_assert_eq(ir_str_lookup(g, buf, (size_t)i + 1), id);
+		cr_assert_eq(ir_intern(g, buf, (size_t)i + 1), id);
+	}
+	ir_graph_free(g);
+	ir_graph *empty = ir_graph_new();
+	ir_intern_prefetch(empty, "x", 1); /* no index yet */
+	ir_graph_free(empty);
+}
+
+/* Removing a batch of constants keeps the others in their order;
+ * duplicates and already removed ones are ignored. */
+Test(graph, constants_removed_in_a_batch)
+{
+	ir_graph *g = ir_graph_new();
+	ir_val c[200];
+	for (int i = 0; i < 200; i++) {
+		float x = (float)i;
+		c[i] = ir_const_new(g, 0, ir_tensor_new(g, 0, IR_F32, 0, NULL, &x, sizeof x));
+	}
+	ir_val gone[120];
+	size_t n = 0;
+	for (int i = 0; i < 200; i += 2)
+		gone[n++] = c[i];
+	gone[n++] = c[4];   /* a duplicate */
+	ir_consts_remove(g, gone, n);
+	ir_consts_remove(g, gone, 3); /* already removed */
+	cr_assert_eq(ir_graph_nconsts(g), 100);
+	for (size_t i = 0; i < 100; i++)
+		cr_assert_eq(ir_graph_const_at(g, i), c[2 * i + 1]);
+	cr_assert_eq(ir_value_at(g, c[0])->def_kind, IR_DEF_NONE);
 	ir_graph_free(g);
 }
 
