@@ -329,6 +329,11 @@ bool eng_ev_equal(const eng_ev *a, const eng_ev *b);
  * and a constant value (unnamed); IR_NONE with a reason in why on failure
  * (unknown shape, bad dtype, ...). */
 ir_val eng_eval_const(const eng_ex *e, ir_graph *g, const eng_binding *b, eng_scratch *s, char *why, size_t why_n);
+/* eng_eval_const's tensor, not added to the graph (out is the caller's to
+ * free); false with the reason in why. */
+struct sim_tensor;
+bool eng_eval_tensor(const eng_ex *e, const ir_graph *g, const eng_binding *b, eng_scratch *s, char *why,
+		     size_t why_n, struct sim_tensor *out);
 
 /* ---------------------------------------------------------------- the back end
  * (match*.c, edit.c, rewrite*.c, fold.c, driver.c; docs/engine.md) */

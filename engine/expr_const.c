@@ -131,26 +131,38 @@ static bool read_spec(eng_evalctx *c, const eng_ex *e, spec *sp, eng_ev *a, eng_
 	return true;
 }
 
-ir_val eng_eval_const(const eng_ex *e, ir_graph *g, const eng_binding *b, eng_scratch *s, char *why, size_t why_n)
+bool eng_eval_tensor(const eng_ex *e, const ir_graph *g, const eng_binding *b, eng_scratch *s, char *why,
+		     size_t why_n, sim_tensor *out)
 {
 	eng_evalctx c = {g, b, s, why, why_n};
 	eng_ev a, v;
 	spec sp = {0};
-	sim_tensor t;
 	if (e->kind != EX_CALL || (e->fn != FN_FILL && e->fn != FN_CONST))
-		return eng_eval_fail(&c, "not a fill(...) or const(...) expression"), IR_NONE;
+		return eng_eval_fail(&c, "not a fill(...) or const(...) expression");
 	if (!read_spec(&c, e, &sp, &a, &v))
-		return IR_NONE;
-	if (!sim_tensor_alloc(&t, sp.dtype, sp.rank, sp.dims))
-		return eng_eval_fail(&c, "out of memory"), IR_NONE;
+		return false;
+	if (!sim_tensor_alloc(out, sp.dtype, sp.rank, sp.dims))
+		return eng_eval_fail(&c, "out of memory");
 	size_t size = ir_dtype_size(sp.dtype);
-	bool ok = true;
-	for (size_t i = 0; ok && i < sp.numel; i++)
-		ok = store(&c, sp.dtype, (unsigned char *)t.data + i * size, &sp.elems[sp.n == 1 ? 0 : i]);
-	ir_tid tid = ok ? sim_tensor_to_ir(g, 0, &t) : 0;
+	for (size_t i = 0; i < sp.numel; i++)
+		if (!store(&c, sp.dtype, (unsigned char *)out->data + i * size, &sp.elems[sp.n == 1 ? 0 : i])) {
+			sim_tensor_free(out);
+			return false;
+		}
+	return true;
+}
+
+ir_val eng_eval_const(const eng_ex *e, ir_graph *g, const eng_binding *b, eng_scratch *s, char *why, size_t why_n)
+{
+	sim_tensor t;
+	if (!eng_eval_tensor(e, g, b, s, why, why_n, &t))
+		return IR_NONE;
+	ir_tid tid = sim_tensor_to_ir(g, 0, &t);
 	sim_tensor_free(&t);
 	ir_val out = tid ? ir_const_new(g, 0, tid) : IR_NONE;
-	if (ok && (!out || ir_graph_oom(g)))
+	if (!out || ir_graph_oom(g)) {
+		eng_evalctx c = {g, b, s, why, why_n};
 		return eng_eval_fail(&c, "out of memory"), IR_NONE;
+	}
 	return out;
 }

@@ -37,6 +37,7 @@ typedef struct eager_result {
 #define EAGER_BYTES 4096u /* operand bytes up to which a node is evaluated eagerly */
 #define EAGER_REF 0x80000000u   /* operand_vals with defer: the eager result of node (v & ~EAGER_REF) */
 #define EAGER_LOCAL 16
+#define EAGER_EXPRS 16          /* fill/const operands kept as tensors per rewrite (slots after the nodes') */
 
 typedef struct rwjob {
 	eng_rw *w;
@@ -49,7 +50,8 @@ typedef struct rwjob {
 	ir_nid first_node;    /* node ids from here on are new */
 	ir_val first_val;     /* value ids from here on are new */
 	ir_nid *rn;           /* per replacement node: the graph node (0: evaluated eagerly) */
-	eager_result *eg;        /* per replacement node: its eager result */
+	eager_result *eg;     /* per replacement node, then per fill/const operand: an eager result */
+	int nexpr;            /* fill/const operands evaluated into eg[nrnodes...] */
 	bool defer;           /* operand_vals: eager results as EAGER_REF (no constant yet) */
 	ir_val *outs;         /* per output map: the new value */
 	char base[128];       /* the root node's label */
@@ -287,7 +289,7 @@ static eager_status eager_eval(rwjob *j, int i, uint32_t nin)
 
 static void eager_free(rwjob *j)
 {
-	for (int i = 0; i < j->r->nrnodes; i++)
+	for (int i = 0; i < j->r->nrnodes + j->nexpr; i++)
 		if (j->eg[i].on)
 			sim_tensor_free(&j->eg[i].t);
 }
@@ -340,7 +342,17 @@ static eng_rwstatus operand_vals(rwjob *j, const eng_roperand *o, uint32_t *n)
 		break;
 	case RO_EXPR:
 		eng_scratch_reset(&j->w->scratch);
-		v = eng_eval_const(o->expr, j->g, b, &j->w->scratch, why, sizeof why);
+		if (j->defer && j->nexpr < EAGER_EXPRS) { /* a tensor until a node takes it */
+			int k = j->r->nrnodes + j->nexpr;
+			if (eng_eval_tensor(o->expr, j->g, b, &j->w->scratch, why, sizeof why, &j->eg[k].t)) {
+				j->eg[k].on = true;
+				j->nexpr++;
+				v = EAGER_REF | (uint32_t)k;
+				break;
+			}
+		} else {
+			v = eng_eval_const(o->expr, j->g, b, &j->w->scratch, why, sizeof why);
+		}
 		if (!v) {
 			warn(j, "cannot build a constant of the replacement", why);
 			return ENG_RW_REJECTED;
@@ -751,10 +763,10 @@ static void discard(rwjob *j)
 			eng_rw_remove_node(w, j->rn[i]);
 	for (int i = 0; i < j->r->noutputs; i++)
 		eng_rw_queue(w, j->outs[i]);
-	for (int i = 0; i < j->r->nrnodes; i++)
+	for (int i = 0; i < j->r->nrnodes + j->nexpr; i++)
 		if (j->eg[i].on) {
 			eng_rw_queue(w, j->eg[i].v);
-			w->folded--;
+			w->folded -= i < j->r->nrnodes;
 		}
 	eng_rw_sweep(w);
 	w->hooks = saved;
@@ -850,12 +862,13 @@ eng_rwstatus eng_rw_apply(eng_rw *w, const eng_binding *b, eng_rewrite *rec)
 		*rec = (eng_rewrite){.rule = j.r->name, .cycles_before = -1, .cycles_after = -1};
 	ir_nid rn[EAGER_LOCAL] = {0};
 	ir_val outs[16] = {0};
-	eager_result eg[EAGER_LOCAL];
+	eager_result eg[EAGER_LOCAL + EAGER_EXPRS];
 	bool local = j.r->nrnodes <= EAGER_LOCAL;
+	size_t neg = (size_t)j.r->nrnodes + EAGER_EXPRS;
 	if (local)
-		memset(eg, 0, (size_t)j.r->nrnodes * sizeof *eg);
+		memset(eg, 0, neg * sizeof *eg);
 	j.rn = local ? rn : calloc((size_t)j.r->nrnodes, sizeof *j.rn);
-	j.eg = local ? eg : calloc((size_t)j.r->nrnodes, sizeof *j.eg);
+	j.eg = local ? eg : calloc(neg, sizeof *j.eg);
 	j.outs = j.r->noutputs <= 16 ? outs : calloc((size_t)j.r->noutputs, sizeof *j.outs);
 	bool ready = j.rn && j.eg && j.outs && collect_match(&j);
 	if (ready && rec && j.r->when_cheaper) /* a rejected attempt is reported too */

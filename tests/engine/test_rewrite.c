@@ -354,7 +354,8 @@ Test(rewrite, conv_bn_fold_folds_in_place_and_removes_dead_constants)
 
 /* Constant-only replacement nodes over small operands are evaluated on the
  * spot: the Conv is the only node built, and only the constants it takes
- * are added (the intermediate results never become constants). */
+ * are added (intermediate results and fill/const operands never become
+ * constants). */
 Test(rewrite, small_constant_arithmetic_is_evaluated_without_nodes)
 {
 	eng_ruleset *rs = et_rules(bn_fold);
@@ -366,8 +367,8 @@ Test(rewrite, small_constant_arithmetic_is_evaluated_without_nodes)
 	cr_assert(et_apply(rs, g, &rep, &d));
 	cr_assert_eq(ir_graph_nnodes(g), 1);
 	cr_assert_eq(ir_nnodes_total(g), nodes + 1, "one node built: the Conv");
-	/* the Conv's result, the epsilon, shape and zero-bias constants, w2 and b2 */
-	cr_assert_eq(ir_nvalues(g), values + 6, "%zu values added", ir_nvalues(g) - values);
+	/* the Conv's result, w2 and b2 (fill/const operands stay tensors too) */
+	cr_assert_eq(ir_nvalues(g), values + 3, "%zu values added", ir_nvalues(g) - values);
 	cr_assert_eq(ir_graph_nconsts(g), 2, "w2 and b2 only");
 	cr_assert_eq(rep.folded, 8, "k's three nodes, the reshape, w2 and b2's four: %zu", rep.folded);
 	ir_nid conv = ir_graph_first(g);
