@@ -127,20 +127,22 @@ static bool count_rules(const eng_report *rep, tally *t)
 	return true;
 }
 
-static void print_names(FILE *f, char **v, size_t n)
+static void print_names(FILE *f, const ir_graph *g, const eng_ref *v, size_t n)
 {
+	char buf[32];
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s%s", i ? ", " : "", v[i]);
+		fprintf(f, "%s%s", i ? ", " : "", eng_ref_label(g, v[i], buf, sizeof buf));
 }
 
-static void print_text(FILE *f, const opt_args *a, const eng_report *rep, const tally *t, const double *ms)
+static void print_text(FILE *f, const opt_args *a, const ir_graph *g, const eng_report *rep, const tally *t,
+		       const double *ms)
 {
 	for (size_t i = 0; a->trace && i < rep->n; i++) {
 		const eng_rewrite *w = &rep->v[i];
 		fprintf(f, "%s%s: [", w->rejected ? "rejected " : "", w->rule);
-		print_names(f, w->matched, w->nmatched);
+		print_names(f, g, w->matched, w->nmatched);
 		fprintf(f, "] -> [");
-		print_names(f, w->added, w->nadded);
+		print_names(f, g, w->added, w->nadded);
 		fprintf(f, "]");
 		if (w->cycles_before >= 0)
 			fprintf(f, "  cycles %.0f -> %.0f", w->cycles_before, w->cycles_after);
@@ -153,22 +155,23 @@ static void print_text(FILE *f, const opt_args *a, const eng_report *rep, const 
 		fprintf(f, "  %-32s %zu\n", t->rule[k], t->count[k]);
 }
 
-static void json_names(json *j, const char *key, char **v, size_t n)
+static void json_names(json *j, const char *key, const ir_graph *g, const eng_ref *v, size_t n)
 {
+	char buf[32];
 	json_key(j, key);
 	json_arr(j);
 	for (size_t i = 0; i < n; i++)
-		json_str(j, v[i]);
+		json_str(j, eng_ref_label(g, v[i], buf, sizeof buf));
 	json_end_arr(j);
 }
 
-static void json_rewrite(json *j, const eng_rewrite *w)
+static void json_rewrite(json *j, const ir_graph *g, const eng_rewrite *w)
 {
 	json_obj(j);
 	json_key(j, "rule");
 	json_str(j, w->rule);
-	json_names(j, "matched", w->matched, w->nmatched);
-	json_names(j, "added", w->added, w->nadded);
+	json_names(j, "matched", g, w->matched, w->nmatched);
+	json_names(j, "added", g, w->added, w->nadded);
 	if (w->cycles_before >= 0) {
 		json_key(j, "cycles_before");
 		json_num(j, w->cycles_before);
@@ -180,7 +183,7 @@ static void json_rewrite(json *j, const eng_rewrite *w)
 	json_end_obj(j);
 }
 
-static void print_json(FILE *f, const eng_report *rep, const tally *t, const double *ms)
+static void print_json(FILE *f, const ir_graph *g, const eng_report *rep, const tally *t, const double *ms)
 {
 	json j;
 	json_begin(&j, f);
@@ -188,7 +191,7 @@ static void print_json(FILE *f, const eng_report *rep, const tally *t, const dou
 	json_key(&j, "rewrites");
 	json_arr(&j);
 	for (size_t i = 0; i < rep->n; i++)
-		json_rewrite(&j, &rep->v[i]);
+		json_rewrite(&j, g, &rep->v[i]);
 	json_end_arr(&j);
 	json_key(&j, "per_rule");
 	json_obj(&j);
@@ -215,16 +218,16 @@ static void print_json(FILE *f, const eng_report *rep, const tally *t, const dou
 	json_finish(&j);
 }
 
-static void summary(const opt_args *a, const eng_report *rep, const double *ms)
+static void summary(const opt_args *a, const ir_graph *g, const eng_report *rep, const double *ms)
 {
 	FILE *f = strcmp(a->out, "-") == 0 ? stderr : stdout;
 	tally t;
 	if (!count_rules(rep, &t))
 		fprintf(stderr, "graft opt: error: out of memory\n");
 	else if (a->json)
-		print_json(f, rep, &t, ms);
+		print_json(f, g, rep, &t, ms);
 	else
-		print_text(f, a, rep, &t, ms);
+		print_text(f, a, g, rep, &t, ms);
 	free(t.rule);
 	free(t.count);
 }
@@ -255,7 +258,7 @@ static int run(const opt_args *a, eng_ruleset *rs, ir_diags *d)
 	ms[2] = t3 - t2;
 	ir_diags_print(d, stderr);
 	if (ok)
-		summary(a, &rep, ms);
+		summary(a, g, &rep, ms);
 	eng_report_free(&rep);
 	ir_graph_free(g);
 	return ok ? EXIT_OK : EXIT_ERR;

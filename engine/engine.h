@@ -104,12 +104,18 @@ typedef struct eng_options {
 
 eng_options eng_default_options(void);
 
+/* A node as a record names it: an interned string of the graph (the
+ * node's name, else its first result's name, as they were when the record
+ * was made), or ENG_REF_ID | id for a node with neither ("#id");
+ * eng_ref_label gives the text. */
+typedef uint32_t eng_ref;
+#define ENG_REF_ID 0x80000000u
+
 typedef struct eng_rewrite {
 	const char *rule;
-	char **matched; /* names of matched nodes (node name, else its first result's name, else "#id");
-			   stored in the report (eng_report_free frees them) */
+	eng_ref *matched; /* the matched nodes, stored in the report (eng_report_free frees them) */
 	size_t nmatched;
-	char **added;   /* names of the nodes that replaced them */
+	eng_ref *added;   /* the nodes that replaced them */
 	size_t nadded;
 	double cycles_before, cycles_after; /* < 0 when the cost guard did not run */
 	bool rejected;  /* the cost guard undid it */
@@ -126,6 +132,9 @@ typedef struct eng_report {
 } eng_report;
 
 void eng_report_free(eng_report *r);
+/* The text of a record's node reference, while g (the graph the report is
+ * of) lives; "#id" is written into buf. */
+const char *eng_ref_label(const ir_graph *g, eng_ref r, char *buf, size_t cap);
 /* Applies the enabled rules to a fixpoint: in order of phase, then benefit
  * (higher first), then graph order; greedy among overlapping matches.
  * Constant-only nodes produced by replacements are folded through the

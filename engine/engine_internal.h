@@ -363,6 +363,8 @@ uint32_t eng_binding_nodes(const eng_binding *b, ir_nid *out);
 ir_val eng_binding_value(const eng_binding *b, int p, int r);
 /* A node's display name: its name, else its first result's, else "#id". */
 const char *eng_node_label(const ir_graph *g, ir_nid n, char *buf, size_t cap);
+/* n as a report record names it (engine.h: eng_ref). */
+eng_ref eng_node_ref(const ir_graph *g, ir_nid n);
 
 /* ---- match.c, match_chain.c, match_check.c: the matcher's state, shared
  * by these three files only */

@@ -4,6 +4,7 @@
  * explanations of failures that `graft match --explain` prints (the deepest
  * failure of a search wins). */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,23 @@ void eng_m_fail(eng_matcher *m, int depth, const char *fmt, ...)
 int eng_m_depth(int step, int stage)
 {
 	return step * 8 + stage;
+}
+
+eng_ref eng_node_ref(const ir_graph *g, ir_nid n)
+{
+	const ir_node *x = ir_node_at(g, n);
+	if (x->name)
+		return x->name;
+	ir_val v = x->nout ? ir_node_output(g, n, 0) : IR_NONE;
+	return v && ir_value_at(g, v)->name ? ir_value_at(g, v)->name : ENG_REF_ID | n;
+}
+
+const char *eng_ref_label(const ir_graph *g, eng_ref r, char *buf, size_t cap)
+{
+	if (!(r & ENG_REF_ID))
+		return ir_cstr(g, r);
+	snprintf(buf, cap, "#%u", (unsigned)(r & ~ENG_REF_ID));
+	return buf;
 }
 
 const char *eng_node_label(const ir_graph *g, ir_nid n, char *buf, size_t cap)

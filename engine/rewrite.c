@@ -774,55 +774,29 @@ static void discard(rwjob *j)
 
 /* ---------------------------------------------------------------- records */
 
-#define LABELS_LOCAL 32
-
-/* The labels of the live nodes of v, in the report's storage: the array
- * of pointers followed by the strings.  Up to LABELS_LOCAL nodes are
- * labelled once, more twice. */
-static char **names_of(eng_rw *w, const ir_nid *v, size_t n, size_t *count)
+/* The live nodes of v as record references, in the report's storage. */
+static eng_ref *refs_of(eng_rw *w, const ir_nid *v, size_t n, size_t *count)
 {
 	const ir_graph *g = w->g;
-	char ids[LABELS_LOCAL][16], lb[64];
-	const char *label[LABELS_LOCAL];
-	size_t len[LABELS_LOCAL], bytes = 0, live = 0;
-	bool local = n <= LABELS_LOCAL;
+	size_t live = 0;
 	*count = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!v[i] || ir_node_at(g, v[i])->dead)
-			continue;
-		const char *name = local ? eng_node_label(g, v[i], ids[live], sizeof ids[live])
-					 : eng_node_label(g, v[i], lb, sizeof lb);
-		size_t k = strlen(name) + 1;
-		if (local) {
-			label[live] = name;
-			len[live] = k;
-		}
-		bytes += k;
-		live++;
-	}
-	char **out = w->names ? eng_arena_alloc(w->names, (live ? live : 1) * sizeof *out + bytes) : NULL;
-	char *p = out ? (char *)(out + live) : NULL;
-	for (size_t i = 0, k = 0; out && i < n; i++) {
-		if (!v[i] || ir_node_at(g, v[i])->dead)
-			continue;
-		const char *name = local ? label[k] : eng_node_label(g, v[i], lb, sizeof lb);
-		size_t m = local ? len[k] : strlen(name) + 1;
-		memcpy(p, name, m);
-		out[(*count)++] = p;
-		p += m;
-		k++;
-	}
+	for (size_t i = 0; i < n; i++)
+		live += v[i] && !ir_node_at(g, v[i])->dead;
+	eng_ref *out = w->names ? eng_arena_alloc(w->names, (live ? live : 1) * sizeof *out) : NULL;
+	for (size_t i = 0; out && i < n; i++)
+		if (v[i] && !ir_node_at(g, v[i])->dead)
+			out[(*count)++] = eng_node_ref(g, v[i]);
 	return out;
 }
 
 static void record_matched(rwjob *j, eng_rewrite *rec)
 {
-	rec->matched = names_of(j->w, j->w->tmp, j->nm, &rec->nmatched);
+	rec->matched = refs_of(j->w, j->w->tmp, j->nm, &rec->nmatched);
 }
 
 static void record_added(rwjob *j, eng_rewrite *rec)
 {
-	rec->added = names_of(j->w, j->rn, (size_t)j->r->nrnodes, &rec->nadded);
+	rec->added = refs_of(j->w, j->rn, (size_t)j->r->nrnodes, &rec->nadded);
 }
 
 static bool verify(rwjob *j)

@@ -110,8 +110,10 @@ Test(rewrite, fusion_names_nodes_and_keeps_output_names)
 	cr_assert_eq(rep.n, 1);
 	cr_assert_str_eq(rep.v[0].rule, "add_relu");
 	cr_assert_eq(rep.v[0].nmatched, 2);
-	cr_assert_str_eq(rep.v[0].matched[0], "add");
-	cr_assert_str_eq(rep.v[0].added[0], "relu/add_relu");
+	char lb[32];
+	cr_assert_str_eq(eng_ref_label(g, rep.v[0].matched[0], lb, sizeof lb), "add");
+	cr_assert_str_eq(eng_ref_label(g, rep.v[0].added[0], lb, sizeof lb), "relu/add_relu");
+	cr_assert_str_eq(eng_ref_label(g, ENG_REF_ID | 42u, lb, sizeof lb), "#42", "a node with no name");
 	cr_assert(ir_graph_opset(g, "graft") >= 1, "the graft domain is imported");
 	cr_assert_eq(ir_graph_nfuncs(g), 1, "the function is installed with its first call");
 	const ir_func *f = ir_node_callee(g, n);
