@@ -96,6 +96,8 @@ typedef struct drv {
 	uint8_t *dist;    /* scratch: per node, its distance from a change */
 	size_t ndist;
 	bool confirm;     /* the phase needs a confirming sweep */
+	bool confirm_all; /* ... for every rule: a neighbourhood was too large to revisit */
+	bool multi_only;  /* the current sweep confirms multi-sink rules only */
 	size_t since_sweep;
 	uint64_t rewrites, max_rewrites;
 	const eng_rule *ring[RING];
@@ -287,9 +289,11 @@ static void schedule(drv *dv, ir_nid n, bool moved)
 		schedule_at(dv, lowest(b), n, moved);
 }
 
-/* The next node group lv visits, or 0. */
-static ir_nid level_next(drv *dv, level *lv, int i)
+/* The next node group lv visits, or 0; *swept: it comes from the sweep
+ * (not from the revisits). */
+static ir_nid level_next(drv *dv, level *lv, int i, bool *swept)
 {
+	*swept = false;
 	uint32_t bit = i < 32 ? 1u << i : 0;
 	while (lv->nheap) {
 		ir_nid head = sweep_head(dv, lv);
@@ -303,6 +307,7 @@ static ir_nid level_next(drv *dv, level *lv, int i)
 	ir_nid head = sweep_head(dv, lv);
 	if (head)
 		lv->pos++;
+	*swept = head != 0;
 	return head;
 }
 
@@ -424,7 +429,7 @@ static void revisit_cone(drv *dv)
 	nchanged = n;
 	for (size_t head = 0; head < n && !dv->error; head++)
 		if (dv->dist[w->tmp2[head]] > 0 && !reach_users(dv, w->tmp2[head], seen, &n)) {
-			dv->confirm = true;
+			dv->confirm = dv->confirm_all = true;
 			break;
 		}
 	for (size_t i = 0; i < n; i++)
@@ -514,8 +519,9 @@ static void after_rewrite(drv *dv, const eng_rule *r)
 		not_converging(dv);
 }
 
-/* Offers node n to the rules of group lv; stops at the first rewrite. */
-static void visit(drv *dv, level *lv, ir_nid n)
+/* Offers node n to the rules of group lv (only the multi-sink ones when
+ * multi); stops at the first rewrite. */
+static void visit(drv *dv, level *lv, ir_nid n, bool multi)
 {
 	uint32_t cnt;
 	const uint32_t *ri = eng_index_rules(lv->ix, dv->m, dv->g, n, &cnt);
@@ -525,6 +531,8 @@ static void visit(drv *dv, level *lv, ir_nid n)
 	}
 	for (uint32_t k = 0; k < cnt && !dv->error; k++) {
 		const eng_rule *r = lv->rules[ri[k]];
+		if (multi && r->nsinks < 2)
+			continue;
 		dv->applied = false;
 		eng_mstatus st = eng_match_at(dv->m, r, dv->g, n, dv->o->match_budget, on_match, dv);
 		if (st == ENG_M_NOMEM)
@@ -585,8 +593,13 @@ static void start_sweep(drv *dv)
 	dv->since_sweep = 0;
 }
 
+/* A phase: one sweep, the revisits its rewrites cause, then confirming
+ * sweeps until one finds nothing.  Revisits are exact for single-sink
+ * rules (see the top), so a confirming sweep offers nodes only to the
+ * multi-sink rules, unless some neighbourhood was too large to revisit. */
 static void run_phase(drv *dv)
 {
+	dv->multi_only = dv->confirm_all = false;
 	start_sweep(dv);
 	for (;;) {
 		int i;
@@ -594,12 +607,15 @@ static void run_phase(drv *dv)
 		if (!lv) {
 			if (!dv->confirm || !dv->since_sweep)
 				return;
+			dv->multi_only = !dv->confirm_all;
+			dv->confirm_all = false;
 			start_sweep(dv);
 			continue;
 		}
-		ir_nid n = level_next(dv, lv, i);
+		bool swept;
+		ir_nid n = level_next(dv, lv, i, &swept);
 		if (n)
-			visit(dv, lv, n);
+			visit(dv, lv, n, swept && dv->multi_only);
 		if (dv->error || dv->stopped)
 			return;
 	}
