@@ -334,6 +334,9 @@ ir_val eng_eval_const(const eng_ex *e, ir_graph *g, const eng_binding *b, eng_sc
 struct sim_tensor;
 bool eng_eval_tensor(const eng_ex *e, const ir_graph *g, const eng_binding *b, eng_scratch *s, char *why,
 		     size_t why_n, struct sim_tensor *out);
+/* fold.c: a new graph tensor holding t, taking t's buffer when the graph
+ * can (t then no longer owns it), else a copy; 0 when out of memory. */
+ir_tid eng_fold_tensor(ir_graph *g, struct sim_tensor *t);
 
 /* ---------------------------------------------------------------- the back end
  * (match*.c, edit.c, rewrite*.c, fold.c, driver.c; docs/engine.md) */

@@ -129,8 +129,7 @@ static ir_val give_buffer(folding *f, int i, sim_tensor *t)
 	return v;
 }
 
-/* A new graph tensor holding t (its buffer when the graph can take it). */
-static ir_tid new_tensor(ir_graph *g, sim_tensor *t)
+ir_tid eng_fold_tensor(ir_graph *g, sim_tensor *t)
 {
 	if (!can_take(g, t))
 		return sim_tensor_to_ir(g, 0, t);
@@ -147,7 +146,7 @@ static ir_val result_const(folding *f, uint32_t k)
 	int i = donor(f, t);
 	if (i >= 0)
 		return give_buffer(f, i, t);
-	ir_tid tid = new_tensor(g, t);
+	ir_tid tid = eng_fold_tensor(g, t);
 	ir_val v = tid ? ir_const_new(g, 0, tid) : IR_NONE;
 	if (v) {
 		ir_value_at(g, v)->name = ir_value_at(g, old)->name;

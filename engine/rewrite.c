@@ -167,17 +167,11 @@ static ir_val eager_const(rwjob *j, int i)
 	eager_result *e = &j->eg[i];
 	if (e->v)
 		return e->v;
-	sim_tensor *t = &e->t;
-	ir_tid tid;
-	if (t->owned && t->data && sim_nbytes(t) > 0 && ir_graph_adopts_malloc(j->g)) {
-		t->owned = false; /* the graph's now (ir_tensor_adopt frees it on failure) */
-		tid = ir_tensor_adopt(j->g, 0, t->dtype, t->rank, t->dims, t->data, sim_nbytes(t));
-	} else {
-		tid = sim_tensor_to_ir(j->g, 0, t);
-	}
+	bool taken = e->t.owned;
+	ir_tid tid = eng_fold_tensor(j->g, &e->t);
 	e->v = tid ? ir_const_new(j->g, 0, tid) : IR_NONE;
-	if (!e->v)
-		t->data = NULL;
+	if (!tid && taken && !e->t.owned)
+		e->t.data = NULL; /* freed by the failed adoption */
 	eng_rw_queue(j->w, e->v);
 	return e->v;
 }
