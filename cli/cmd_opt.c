@@ -127,11 +127,11 @@ static bool count_rules(const eng_report *rep, tally *t)
 	return true;
 }
 
-static void print_names(FILE *f, const ir_graph *g, const eng_ref *v, size_t n)
+static void print_names(FILE *f, const eng_report *rep, const ir_graph *g, const eng_ref *v, size_t n)
 {
-	char buf[32];
+	char buf[ENG_NAME_CAP];
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s%s", i ? ", " : "", eng_ref_label(g, v[i], buf, sizeof buf));
+		fprintf(f, "%s%s", i ? ", " : "", eng_ref_label(rep, g, v[i], buf, sizeof buf));
 }
 
 static void print_text(FILE *f, const opt_args *a, const ir_graph *g, const eng_report *rep, const tally *t,
@@ -140,9 +140,9 @@ static void print_text(FILE *f, const opt_args *a, const ir_graph *g, const eng_
 	for (size_t i = 0; a->trace && i < rep->n; i++) {
 		const eng_rewrite *w = &rep->v[i];
 		fprintf(f, "%s%s: [", w->rejected ? "rejected " : "", w->rule);
-		print_names(f, g, w->matched, w->nmatched);
+		print_names(f, rep, g, w->matched, w->nmatched);
 		fprintf(f, "] -> [");
-		print_names(f, g, w->added, w->nadded);
+		print_names(f, rep, g, w->added, w->nadded);
 		fprintf(f, "]");
 		if (w->cycles_before >= 0)
 			fprintf(f, "  cycles %.0f -> %.0f", w->cycles_before, w->cycles_after);
@@ -155,23 +155,24 @@ static void print_text(FILE *f, const opt_args *a, const ir_graph *g, const eng_
 		fprintf(f, "  %-32s %zu\n", t->rule[k], t->count[k]);
 }
 
-static void json_names(json *j, const char *key, const ir_graph *g, const eng_ref *v, size_t n)
+static void json_names(json *j, const char *key, const eng_report *rep, const ir_graph *g, const eng_ref *v,
+		       size_t n)
 {
-	char buf[32];
+	char buf[ENG_NAME_CAP];
 	json_key(j, key);
 	json_arr(j);
 	for (size_t i = 0; i < n; i++)
-		json_str(j, eng_ref_label(g, v[i], buf, sizeof buf));
+		json_str(j, eng_ref_label(rep, g, v[i], buf, sizeof buf));
 	json_end_arr(j);
 }
 
-static void json_rewrite(json *j, const ir_graph *g, const eng_rewrite *w)
+static void json_rewrite(json *j, const eng_report *rep, const ir_graph *g, const eng_rewrite *w)
 {
 	json_obj(j);
 	json_key(j, "rule");
 	json_str(j, w->rule);
-	json_names(j, "matched", g, w->matched, w->nmatched);
-	json_names(j, "added", g, w->added, w->nadded);
+	json_names(j, "matched", rep, g, w->matched, w->nmatched);
+	json_names(j, "added", rep, g, w->added, w->nadded);
 	if (w->cycles_before >= 0) {
 		json_key(j, "cycles_before");
 		json_num(j, w->cycles_before);
@@ -191,7 +192,7 @@ static void print_json(FILE *f, const ir_graph *g, const eng_report *rep, const 
 	json_key(&j, "rewrites");
 	json_arr(&j);
 	for (size_t i = 0; i < rep->n; i++)
-		json_rewrite(&j, g, &rep->v[i]);
+		json_rewrite(&j, rep, g, &rep->v[i]);
 	json_end_arr(&j);
 	json_key(&j, "per_rule");
 	json_obj(&j);

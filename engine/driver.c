@@ -37,6 +37,7 @@ eng_options eng_default_options(void)
 void eng_report_free(eng_report *r)
 {
 	eng_arena_free(r->names); /* every record's names */
+	free(r->newnames);
 	free(r->v);
 	memset(r, 0, sizeof *r);
 }
@@ -497,7 +498,7 @@ static void not_converging(drv *dv)
 		}
 		counts[j]++;
 	}
-	char list[512], lb[32];
+	char list[512], lb[ENG_NAME_CAP];
 	size_t len = 0;
 	for (size_t j = 0; j < nn && len < sizeof list; j++)
 		len += (size_t)snprintf(list + len, sizeof list - len, "%s'%s' (%zu)", j ? ", " : "", names[j]->name,
@@ -505,7 +506,7 @@ static void not_converging(drv *dv)
 	ir_error(dv->d, NULL, 0, 0,
 		 "the rules did not reach a fixpoint within %llu rewrites (do some rules undo each other, or "
 		 "regrow what they remove?); the last %zu rewrites were by %s, the last at node '%s'",
-		 (unsigned long long)dv->rewrites, k, list, eng_node_label(dv->g, dv->last_at, lb, sizeof lb));
+		 (unsigned long long)dv->rewrites, k, list, eng_rw_label(&dv->w, dv->last_at, lb, sizeof lb));
 	dv->stopped = true;
 }
 
@@ -756,6 +757,9 @@ bool eng_apply(const eng_ruleset *rs, ir_graph *g, const eng_options *o, eng_rep
 		run_phases(&dv);
 		report_budgets(&dv);
 	}
+	eng_rw_name_nodes(&dv.w);
+	if (rep)
+		eng_rw_give_names(&dv.w, rep);
 	if ((!ok || dv.error || dv.w.oom || ir_graph_oom(g)) && d->nerrors == errors)
 		ir_error(d, NULL, 0, 0, "out of memory while rewriting");
 	size_t folded = dv.w.folded;

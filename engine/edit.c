@@ -64,6 +64,7 @@ bool eng_rw_init(eng_rw *w, ir_graph *g, ir_diags *d)
 	memset(w, 0, sizeof *w);
 	w->g = g;
 	w->d = d;
+	w->nn_first = (ir_nid)ir_nnodes_total(g) + 1;
 	if (!ensure_ids(w))
 		return false;
 	relabel(w);
@@ -80,6 +81,9 @@ void eng_rw_free(eng_rw *w)
 	free(w->tmp);
 	free(w->tmp2);
 	free(w->vals);
+	free(w->nn);
+	free(w->nn_of);
+	free(w->rnc);
 	free(w->hw_own);
 	eng_memo_free(w->memo);
 	ir_graph_free(w->eager);

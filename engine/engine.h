@@ -106,10 +106,15 @@ eng_options eng_default_options(void);
 
 /* A node as a record names it: an interned string of the graph (the
  * node's name, else its first result's name, as they were when the record
- * was made), or ENG_REF_ID | id for a node with neither ("#id");
- * eng_ref_label gives the text. */
+ * was made); ENG_REF_ID | id for a node with neither ("#id"); or
+ * ENG_REF_NEW | k for a node a rewrite made, whose name (its root's label,
+ * "/", the rule's name...) is composed when asked: the report keeps the
+ * parts (newnames).  eng_ref_label gives the text. */
 typedef uint32_t eng_ref;
-#define ENG_REF_ID 0x80000000u
+#define ENG_REF_ID 0x80000000u   /* | node id (ids are below 2^30) */
+#define ENG_REF_NEW 0xC0000000u  /* | index into eng_report.newnames */
+#define ENG_REF_KIND 0xC0000000u /* the bits telling the kinds apart */
+#define ENG_NAME_CAP 256         /* a buffer this large holds any label */
 
 typedef struct eng_rewrite {
 	const char *rule;
@@ -129,12 +134,16 @@ typedef struct eng_report {
 	size_t folded; /* constant nodes folded */
 	bool converged;
 	void *names;   /* where the records' name lists live (freed by eng_report_free) */
+	struct eng_newname *newnames; /* how ENG_REF_NEW names are composed */
+	size_t nnewnames;
 } eng_report;
 
 void eng_report_free(eng_report *r);
 /* The text of a record's node reference, while g (the graph the report is
- * of) lives; "#id" is written into buf. */
-const char *eng_ref_label(const ir_graph *g, eng_ref r, char *buf, size_t cap);
+ * of) lives: an interned string of g, or written into buf (cut to cap; a
+ * buffer of ENG_NAME_CAP bytes holds any label).  rep may be NULL for
+ * references of other kinds than ENG_REF_NEW. */
+const char *eng_ref_label(const eng_report *rep, const ir_graph *g, eng_ref r, char *buf, size_t cap);
 /* Applies the enabled rules to a fixpoint: in order of phase, then benefit
  * (higher first), then graph order; greedy among overlapping matches.
  * Constant-only nodes produced by replacements are folded through the

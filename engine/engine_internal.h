@@ -507,12 +507,43 @@ typedef struct eng_rw {
 	struct eng_memo *memo; /* inferred calls (infer_memo.c); NULL until the first */
 	ir_graph *eager;      /* scratch graph of replacement nodes evaluated eagerly (rewrite.c) */
 	void **names;         /* the report's name storage (eng_arena_alloc): records' names go there */
+	struct eng_newname *nn; /* replacement nodes waiting for their names (names.c) */
+	size_t nnn, nn_cap;
+	uint32_t *nn_of;      /* per node id from nn_first: its entry in nn + 1, 0 for none */
+	ir_nid nn_first;      /* the first node id made while rewriting */
+	size_t nn_ids;
+	struct eng_rncache *rnc; /* per replacement node of a rule: its strings in g (rewrite.c) */
 	size_t folded;        /* nodes folded into constants */
 	uint64_t removed;     /* nodes removed so far */
 	bool oom;
 } eng_rw;
 
 typedef enum { ENG_RW_DONE, ENG_RW_REJECTED, ENG_RW_ERROR } eng_rwstatus;
+
+/* ---- names.c */
+/* A replacement node's name, composed from its parts when asked: its
+ * root's label when the rewrite was made (an eng_ref; ENG_REF_NEW: another
+ * entry's name), "/", suffix ("rule" or "rule/replacement name"). */
+typedef struct eng_newname {
+	ir_nid node;
+	eng_ref base;
+	ir_str suffix;
+	uint32_t depth; /* entries its composition reads */
+} eng_newname;
+
+/* How a record names n now: ENG_REF_NEW | k while n waits for its name. */
+eng_ref eng_rw_ref(const eng_rw *w, ir_nid n);
+/* The text of r (names composed from w's entries; see eng_ref_label). */
+const char *eng_rw_ref_text(const eng_rw *w, eng_ref r, char *buf, size_t cap);
+/* eng_node_label, for nodes that may wait for their names. */
+const char *eng_rw_label(const eng_rw *w, ir_nid n, char *buf, size_t cap);
+/* New node n is named "<base's text cut at 127>/<suffix>" later (false
+ * when out of memory, w->oom set). */
+bool eng_rw_name_later(eng_rw *w, ir_nid n, eng_ref base, ir_str suffix);
+/* Interns and sets the names of the waiting nodes still alive. */
+void eng_rw_name_nodes(eng_rw *w);
+/* The report takes the entries (for eng_ref_label of its records). */
+void eng_rw_give_names(eng_rw *w, eng_report *rep);
 
 /* ---- infer_memo.c */
 typedef struct eng_memo eng_memo;

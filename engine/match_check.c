@@ -35,15 +35,7 @@ eng_ref eng_node_ref(const ir_graph *g, ir_nid n)
 	if (x->name)
 		return x->name;
 	ir_val v = x->nout ? ir_node_output(g, n, 0) : IR_NONE;
-	return v && ir_value_at(g, v)->name ? ir_value_at(g, v)->name : ENG_REF_ID | n;
-}
-
-const char *eng_ref_label(const ir_graph *g, eng_ref r, char *buf, size_t cap)
-{
-	if (!(r & ENG_REF_ID))
-		return ir_cstr(g, r);
-	snprintf(buf, cap, "#%u", (unsigned)(r & ~ENG_REF_ID));
-	return buf;
+	return v && ir_value_at(g, v)->name ? ir_value_at(g, v)->name : ENG_REF_ID | (n & ~ENG_REF_KIND);
 }
 
 const char *eng_node_label(const ir_graph *g, ir_nid n, char *buf, size_t cap)

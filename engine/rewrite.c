@@ -54,15 +54,26 @@ typedef struct rwjob {
 	int nexpr;            /* fill/const operands evaluated into eg[nrnodes...] */
 	bool defer;           /* operand_vals: eager results as EAGER_REF (no constant yet) */
 	ir_val *outs;         /* per output map: the new value */
-	char base[128];       /* the root node's label */
+	eng_ref base;         /* the root node (names.c composes the new nodes' names from it) */
 } rwjob;
+
+/* The strings in the graph of a rule's replacement node: its op, domain,
+ * and the suffix of the names of the nodes it makes ("rule", or
+ * "rule/<replacement name or index>" when the rule has several). */
+typedef struct eng_rncache {
+	const eng_rnode *rn;
+	ir_str op, domain, suffix;
+} eng_rncache;
+
+#define RNC_SIZE 256 /* direct-mapped by the replacement node's address */
 
 /* Reports why a replacement was dropped ("what: detail"). */
 static void warn(rwjob *j, const char *what, const char *detail)
 {
 	const eng_loc *l = &j->r->loc;
+	char lb[ENG_NAME_CAP];
 	ir_diag_add(j->w->d, IR_WARNING, l->file, l->line, l->col, "rule '%s' at node '%s': %s: %s", j->r->name,
-		    j->base, what, detail);
+		    eng_rw_ref_text(j->w, j->base, lb, sizeof lb), what, detail);
 }
 
 /* Appends s to buf (NUL-terminated, truncating at cap). */
@@ -142,8 +153,7 @@ static bool collect_match(rwjob *j)
 			j->last = w->tmp[i];
 	}
 	j->anchor = ir_node_at(j->g, j->last)->next;
-	char lb[32];
-	append(j->base, 0, sizeof j->base, eng_node_label(j->g, j->b->pnode[j->r->root], lb, sizeof lb));
+	j->base = eng_rw_ref(w, j->b->pnode[j->r->root]);
 	return true;
 }
 
@@ -379,40 +389,35 @@ static eng_rwstatus put_attrs(rwjob *j, ir_graph *g, ir_nid n, const eng_rnode *
 	return ir_graph_oom(g) ? ENG_RW_ERROR : ENG_RW_DONE;
 }
 
-/* "<root>/<rule>", and "/<replacement name>" when there are several. */
-static size_t node_name(const rwjob *j, int i, char *name, size_t cap)
+/* Replacement node i's strings in the graph (NULL when out of memory). */
+static const eng_rncache *rn_strings(rwjob *j, int i)
 {
-	char idx[16];
+	eng_rw *w = j->w;
 	const eng_rnode *rn = &j->r->rnodes[i];
-	size_t len = append(name, 0, cap, j->base);
-	len = append(name, len, cap, "/");
-	len = append(name, len, cap, j->r->name);
+	if (!w->rnc && !(w->rnc = calloc(RNC_SIZE, sizeof *w->rnc)))
+		return NULL;
+	eng_rncache *c = &w->rnc[((uintptr_t)rn / sizeof *rn) % RNC_SIZE];
+	if (c->rn == rn)
+		return c;
+	char name[ENG_NAME_CAP], idx[16];
+	size_t len = append(name, 0, sizeof name, j->r->name);
 	if (j->r->nrnodes > 1) {
-		len = append(name, len, cap, "/");
+		len = append(name, len, sizeof name, "/");
 		if (rn->name && rn->name[0]) {
-			len = append(name, len, cap, rn->name);
+			len = append(name, len, sizeof name, rn->name);
 		} else {
 			snprintf(idx, sizeof idx, "%d", i);
-			len = append(name, len, cap, idx);
+			len = append(name, len, sizeof name, idx);
 		}
 	}
-	return len;
-}
-
-static void name_node(rwjob *j, ir_nid n, int i)
-{
-	char name[256];
-	size_t len = node_name(j, i, name, sizeof name);
-	ir_node_at(j->g, n)->name = ir_intern(j->g, name, len);
-}
-
-/* The names are new strings: their slots in the string index are fetched
- * while the replacement is built. */
-static void prefetch_names(const rwjob *j)
-{
-	char name[256];
-	for (int i = 0; i < j->r->nrnodes && i < 4; i++)
-		ir_intern_prefetch(j->g, name, node_name(j, i, name, sizeof name));
+	bool dflt = !rn->domain || strcmp(rn->domain, "ai.onnx") == 0;
+	*c = (eng_rncache){rn, ir_intern_cstr(j->g, rn->op), dflt ? 0 : ir_intern_cstr(j->g, rn->domain),
+			   ir_intern(j->g, name, len)};
+	if (ir_graph_oom(j->g)) {
+		c->rn = NULL;
+		return NULL;
+	}
+	return c;
 }
 
 /* A call gets only attributes its function declares (`...node` may copy
@@ -471,7 +476,9 @@ static eng_rwstatus build_node(rwjob *j, int i)
 		warn(j, "its function does not hold in this graph", why);
 		return ENG_RW_REJECTED;
 	}
-	ir_nid n = ir_node_new(j->g, rn->domain, rn->op, j->w->vals, nin, (uint32_t)rn->nresults, j->anchor);
+	const eng_rncache *c = rn_strings(j, i);
+	ir_nid n = c ? ir_node_new_str(j->g, c->domain, c->op, j->w->vals, nin, (uint32_t)rn->nresults, j->anchor)
+		     : 0;
 	if (!n || !eng_rw_label_new(j->w, n))
 		return ENG_RW_ERROR;
 	j->rn[i] = n;
@@ -741,9 +748,12 @@ static void commit(rwjob *j)
 			w->hooks.touched(w->hooks.ctx, n);
 	}
 	eng_rw_sweep(w);
-	for (int i = 0; i < j->r->nrnodes; i++) /* only the nodes that stay get a name */
-		if (j->rn[i] && !ir_node_at(j->g, j->rn[i])->dead)
-			name_node(j, j->rn[i], i);
+	for (int i = 0; i < j->r->nrnodes; i++) { /* only the nodes that stay get a name */
+		const eng_rncache *c;
+		if (j->rn[i] && !ir_node_at(j->g, j->rn[i])->dead &&
+		    (!(c = rn_strings(j, i)) || !eng_rw_name_later(w, j->rn[i], j->base, c->suffix)))
+			w->oom = true;
+	}
 }
 
 /* Removes a rejected replacement again (without telling the driver). */
@@ -779,7 +789,7 @@ static eng_ref *refs_of(eng_rw *w, const ir_nid *v, size_t n, size_t *count)
 	eng_ref *out = w->names ? eng_arena_alloc(w->names, (live ? live : 1) * sizeof *out) : NULL;
 	for (size_t i = 0; out && i < n; i++)
 		if (v[i] && !ir_node_at(g, v[i])->dead)
-			out[(*count)++] = eng_node_ref(g, v[i]);
+			out[(*count)++] = eng_rw_ref(w, v[i]);
 	return out;
 }
 
@@ -796,12 +806,14 @@ static void record_added(rwjob *j, eng_rewrite *rec)
 static bool verify(rwjob *j)
 {
 	ir_diags tmp;
+	char lb[ENG_NAME_CAP];
 	ir_diags_init(&tmp);
 	bool ok = ir_verify(j->g, &tmp, j->w->file) == 0;
 	for (size_t i = 0; !ok && i < tmp.n; i++)
 		if (tmp.v[i].sev == IR_ERROR)
 			ir_error(j->w->d, j->w->file, tmp.v[i].line, tmp.v[i].col,
-				 "after rule '%s' at node '%s': %s", j->r->name, j->base, tmp.v[i].msg);
+				 "after rule '%s' at node '%s': %s", j->r->name,
+				 eng_rw_ref_text(j->w, j->base, lb, sizeof lb), tmp.v[i].msg);
 	ir_diags_free(&tmp);
 	return ok;
 }
@@ -841,8 +853,6 @@ eng_rwstatus eng_rw_apply(eng_rw *w, const eng_binding *b, eng_rewrite *rec)
 	bool ready = j.rn && j.eg && j.outs && collect_match(&j);
 	if (ready && rec && j.r->when_cheaper) /* a rejected attempt is reported too */
 		record_matched(&j, rec);
-	if (ready)
-		prefetch_names(&j);
 	eng_rwstatus st = ready ? prepare(&j, rec) : ENG_RW_ERROR;
 	if (st == ENG_RW_DONE) {
 		if (rec && !rec->matched)

@@ -367,6 +367,10 @@ void ir_replace_all_uses(ir_graph *g, ir_val from, ir_val to);
  * resolved through the registry at the graph's opset for the domain. */
 ir_nid ir_node_new(ir_graph *g, const char *domain, const char *op, const ir_val *ins, uint32_t nin,
 		   uint32_t nout, ir_nid before);
+/* ir_node_new with op and domain already strings of g; domain 0 is the
+ * default ONNX domain (never the string "ai.onnx"). */
+ir_nid ir_node_new_str(ir_graph *g, ir_str domain, ir_str op, const ir_val *ins, uint32_t nin, uint32_t nout,
+		       ir_nid before);
 ir_node *ir_node_at(const ir_graph *g, ir_nid n);
 size_t ir_nnodes_total(const ir_graph *g); /* ids are 1..n (dead ones included) */
 size_t ir_graph_nnodes(const ir_graph *g); /* live nodes */

@@ -197,13 +197,21 @@ static uint32_t alloc_slots(ir_graph *g, ir_nid n, const ir_val *ins, uint32_t n
 ir_nid ir_node_new(ir_graph *g, const char *domain, const char *op, const ir_val *ins, uint32_t nin,
 		   uint32_t nout, ir_nid before)
 {
+	ir_str o = ir_intern_cstr(g, op);
+	ir_str d = (domain && strcmp(domain, "ai.onnx") != 0) ? ir_intern_cstr(g, domain) : 0;
+	return g->oom ? 0 : ir_node_new_str(g, d, o, ins, nin, nout, before);
+}
+
+ir_nid ir_node_new_str(ir_graph *g, ir_str domain, ir_str op, const ir_val *ins, uint32_t nin, uint32_t nout,
+		       ir_nid before)
+{
 	if (!ir_vec_reserve(g, g->nodes, 1) || !ir_vec_reserve(g, g->uses, nin) ||
 	    !ir_vec_reserve(g, g->results, nout) || !ir_vec_reserve(g, g->values, nout))
 		return 0;
 	ir_nid n = g->nodes.n++;
 	ir_node x = {0};
-	x.op = ir_intern_cstr(g, op);
-	x.domain = (domain && strcmp(domain, "ai.onnx") != 0) ? ir_intern_cstr(g, domain) : 0;
+	x.op = op;
+	x.domain = domain;
 	x.nin = nin;
 	x.nout = nout;
 	x.attr = g->attrs.n;

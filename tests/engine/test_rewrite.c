@@ -86,6 +86,46 @@ Test(rewrite, each_call_gets_the_types_of_its_operands)
 	eng_ruleset_free(rs);
 }
 
+/* Each rewrite's root is the node the one before made: every name is
+ * "<root's name cut at 127>/bump" (cut at 255), composed only when asked,
+ * through more levels than a composition reads (names.c cuts the chain). */
+Test(rewrite, names_of_rewritten_replacements_compose_like_eager_names)
+{
+	eng_ruleset *rs = et_rules("version: 1\n"
+				   "rules:\n"
+				   "  - name: bump\n"
+				   "    pattern: y = LeakyRelu($x)\n"
+				   "    where: attr(y, \"alpha\", 0.01) < 40.0\n"
+				   "    replace: y = LeakyRelu($x) {alpha = attr(y, \"alpha\", 0.01) + 1.0}\n");
+	ir_graph *g = et_graph("graph @g(%x: f32[2]) -> (%out) {\n"
+			       "  %out = LeakyRelu(%x) {alpha=0.5} @a\n"
+			       "}\n");
+	eng_report rep;
+	ir_diags d;
+	ir_diags_init(&d);
+	cr_assert(et_apply(rs, g, &rep, &d));
+	cr_assert_eq(rep.n, 40);
+	char base[128] = "a", want[256] = "a", lb[ENG_NAME_CAP];
+	for (size_t k = 0; k < rep.n; k++) {
+		cr_assert_eq(rep.v[k].nmatched, 1);
+		cr_assert_str_eq(eng_ref_label(&rep, g, rep.v[k].matched[0], lb, sizeof lb), want, "rewrite %zu", k);
+		snprintf(want, sizeof want, "%s/bump", base);
+		cr_assert_eq(rep.v[k].nadded, 1);
+		cr_assert_str_eq(eng_ref_label(&rep, g, rep.v[k].added[0], lb, sizeof lb), want, "rewrite %zu", k);
+		memcpy(base, want, sizeof base - 1); /* cut at 127 */
+		base[sizeof base - 1] = '\0';
+	}
+	cr_assert_eq(strlen(want), 127 + strlen("/bump"));
+	ir_nid n = et_node(g, want);
+	cr_assert(n && !ir_node_at(g, n)->dead, "the surviving node has the composed name");
+	cr_assert_float_eq(ir_attr_float(g, n, "alpha", 0), 40.5f, 1e-6);
+	cr_assert_str_eq(eng_ref_label(&rep, g, rep.v[5].added[0], lb, 8), "a/bump/", "cut to the buffer");
+	eng_report_free(&rep);
+	ir_diags_free(&d);
+	ir_graph_free(g);
+	eng_ruleset_free(rs);
+}
+
 Test(rewrite, fusion_names_nodes_and_keeps_output_names)
 {
 	eng_ruleset *rs = et_rules(add_relu);
@@ -111,9 +151,9 @@ Test(rewrite, fusion_names_nodes_and_keeps_output_names)
 	cr_assert_str_eq(rep.v[0].rule, "add_relu");
 	cr_assert_eq(rep.v[0].nmatched, 2);
 	char lb[32];
-	cr_assert_str_eq(eng_ref_label(g, rep.v[0].matched[0], lb, sizeof lb), "add");
-	cr_assert_str_eq(eng_ref_label(g, rep.v[0].added[0], lb, sizeof lb), "relu/add_relu");
-	cr_assert_str_eq(eng_ref_label(g, ENG_REF_ID | 42u, lb, sizeof lb), "#42", "a node with no name");
+	cr_assert_str_eq(eng_ref_label(&rep, g, rep.v[0].matched[0], lb, sizeof lb), "add");
+	cr_assert_str_eq(eng_ref_label(&rep, g, rep.v[0].added[0], lb, sizeof lb), "relu/add_relu");
+	cr_assert_str_eq(eng_ref_label(&rep, g, ENG_REF_ID | 42u, lb, sizeof lb), "#42", "a node with no name");
 	cr_assert(ir_graph_opset(g, "graft") >= 1, "the graft domain is imported");
 	cr_assert_eq(ir_graph_nfuncs(g), 1, "the function is installed with its first call");
 	const ir_func *f = ir_node_callee(g, n);
