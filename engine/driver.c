@@ -61,9 +61,8 @@ typedef struct level {
 	ir_nid *cand;     /* the sweep's nodes */
 	size_t ncand, cand_cap, pos; /* pos: the next one */
 	ir_nid born;      /* nodes from this id on were created after the sweep started */
-	ir_nid head;      /* sweep_head's answer at pos, while no node was removed since */
+	ir_nid head;      /* sweep_head's answer at pos, while that node is not removed */
 	size_t head_pos;
-	uint64_t head_removed;
 	bool head_ok;
 	hent *heap;       /* revisits, by graph position */
 	size_t nheap, heap_cap;
@@ -238,17 +237,18 @@ static uint64_t level_mask(drv *dv, ir_nid n)
 	return e ? e->bits : compute_mask(dv, n).bits;
 }
 
-/* The sweep's next live node, or 0 (remembered: it is asked for often,
- * and changes only when the sweep moves on or a node is removed). */
+/* The sweep's next live node, or 0 (remembered: it is asked for after
+ * every rewrite, and changes only when the sweep moves on or the node is
+ * removed, which on_removed tells; looking at the node itself would be a
+ * cache miss per group per rewrite). */
 static ir_nid sweep_head(drv *dv, level *lv)
 {
-	if (lv->head_ok && lv->head_pos == lv->pos && lv->head_removed == dv->w.removed)
+	if (lv->head_ok && lv->head_pos == lv->pos)
 		return lv->head;
 	while (lv->pos < lv->ncand && ir_node_at(dv->g, lv->cand[lv->pos])->dead)
 		lv->pos++;
 	lv->head = lv->pos < lv->ncand ? lv->cand[lv->pos] : 0;
 	lv->head_pos = lv->pos;
-	lv->head_removed = dv->w.removed;
 	lv->head_ok = true;
 	return lv->head;
 }
@@ -328,6 +328,14 @@ static void on_touched(void *ctx, ir_nid n)
 		dv->changed_cap = cap;
 	}
 	dv->changed[dv->nchanged++] = n;
+}
+
+static void on_removed(void *ctx, ir_nid n)
+{
+	drv *dv = ctx;
+	for (int i = 0; i < dv->nlv; i++)
+		if (dv->lv[i].head == n)
+			dv->lv[i].head_ok = false;
 }
 
 static bool ensure_dist(drv *dv)
@@ -752,7 +760,7 @@ bool eng_apply(const eng_ruleset *rs, ir_graph *g, const eng_options *o, eng_rep
 	if (ok) {
 		dv.w.verify_each = dv.o->verify_each;
 		dv.w.hw = dv.o->hw;
-		dv.w.hooks = (eng_hooks){&dv, on_touched};
+		dv.w.hooks = (eng_hooks){&dv, on_touched, on_removed};
 		dv.w.names = rep ? &rep->names : NULL;
 		run_phases(&dv);
 		report_budgets(&dv);

@@ -191,7 +191,8 @@ void eng_rw_remove_node(eng_rw *w, ir_nid n)
 	for (uint32_t i = 0; i < nin; i++)
 		eng_rw_queue(w, ir_node_input(w->g, n, i));
 	ir_node_remove(w->g, n);
-	w->removed++;
+	if (w->hooks.removed)
+		w->hooks.removed(w->hooks.ctx, n);
 }
 
 static bool value_dead(const ir_graph *g, ir_val v)

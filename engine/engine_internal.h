@@ -481,6 +481,7 @@ int eng_index_reach(eng_index *ix, eng_matcher *m, const ir_graph *g, ir_nid n);
 typedef struct eng_hooks {
 	void *ctx;
 	void (*touched)(void *ctx, ir_nid n); /* n is new, or its operands or users changed */
+	void (*removed)(void *ctx, ir_nid n); /* n was removed (told even while touched is off) */
 } eng_hooks;
 
 typedef struct eng_rw {
@@ -514,7 +515,6 @@ typedef struct eng_rw {
 	size_t nn_ids;
 	struct eng_rncache *rnc; /* per replacement node of a rule: its strings in g (rewrite.c) */
 	size_t folded;        /* nodes folded into constants */
-	uint64_t removed;     /* nodes removed so far */
 	bool oom;
 } eng_rw;
 

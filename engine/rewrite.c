@@ -761,7 +761,7 @@ static void discard(rwjob *j)
 {
 	eng_rw *w = j->w;
 	eng_hooks saved = w->hooks;
-	w->hooks = (eng_hooks){0};
+	w->hooks.touched = NULL;
 	for (int i = j->r->nrnodes - 1; i >= 0; i--)
 		if (j->rn[i])
 			eng_rw_remove_node(w, j->rn[i]);
