@@ -22,6 +22,7 @@
 
 #define RING 64           /* rewrites remembered for the non-convergence message */
 #define CONE_CAP 4096     /* nodes revisited after one rewrite before giving up on precision */
+#define PREFETCH_STEP 3   /* sweep positions between the stages of ir_prefetch_node */
 
 eng_options eng_default_options(void)
 {
@@ -77,6 +78,7 @@ typedef struct level {
 typedef struct opmask {
 	ir_str domain;
 	uint64_t bits;
+	uint64_t multi; /* the groups with a multi-sink rule among those */
 	int8_t reach[REACH_LEVELS]; /* per group: eng_index_reach (heights are capped at 64) */
 } opmask;
 
@@ -168,15 +170,20 @@ static bool ensure_qmask(drv *dv)
 	return true;
 }
 
-/* True when group lv's rules can be anchored at n. */
-static bool relevant(drv *dv, level *lv, ir_nid n)
+/* True when group lv's rules (its multi-sink ones when multi) can be
+ * anchored at n. */
+static bool relevant(drv *dv, level *lv, ir_nid n, bool multi)
 {
 	uint32_t cnt;
-	if (!eng_index_rules(lv->ix, dv->m, dv->g, n, &cnt)) {
+	const uint32_t *ri = eng_index_rules(lv->ix, dv->m, dv->g, n, &cnt);
+	if (!ri) {
 		dv->error = true;
 		return false;
 	}
-	return cnt > 0;
+	for (uint32_t k = 0; multi && k < cnt; k++)
+		if (lv->rules[ri[k]]->nsinks > 1)
+			return true;
+	return !multi && cnt > 0;
 }
 
 /* requires: dv->nlv <= MASK_LEVELS. */
@@ -184,8 +191,10 @@ static opmask compute_mask(drv *dv, ir_nid n)
 {
 	opmask e = {.domain = ir_node_at(dv->g, n)->domain, .bits = MASK_KNOWN};
 	for (int i = 0; i < dv->nlv; i++) {
-		if (relevant(dv, &dv->lv[i], n))
+		if (relevant(dv, &dv->lv[i], n, false))
 			e.bits |= 1ull << i;
+		if (relevant(dv, &dv->lv[i], n, true))
+			e.multi |= 1ull << i;
 		if (i < REACH_LEVELS) {
 			int r = eng_index_reach(dv->lv[i].ix, dv->m, dv->g, n);
 			dv->error = dv->error || r == -2;
@@ -230,11 +239,17 @@ static int lowest(uint64_t b)
 	return i;
 }
 
-/* Which groups' rules can be anchored at n (bit i: group i). */
-static uint64_t level_mask(drv *dv, ir_nid n)
+/* Which groups' rules (multi-sink ones when multi) can be anchored at n
+ * (bit i: group i). */
+static uint64_t level_bits(drv *dv, ir_nid n, bool multi)
 {
 	const opmask *e = level_entry(dv, n);
-	return e ? e->bits : compute_mask(dv, n).bits;
+	opmask x;
+	if (!e) {
+		x = compute_mask(dv, n);
+		e = &x;
+	}
+	return multi ? e->multi : e->bits & ~MASK_KNOWN;
 }
 
 /* The sweep's next live node, or 0 (remembered: it is asked for after
@@ -282,11 +297,11 @@ static void schedule(drv *dv, ir_nid n, bool moved)
 	}
 	if (dv->nlv > MASK_LEVELS) {
 		for (int i = 0; i < dv->nlv; i++)
-			if (relevant(dv, &dv->lv[i], n))
+			if (relevant(dv, &dv->lv[i], n, false))
 				schedule_at(dv, i, n, moved);
 		return;
 	}
-	for (uint64_t b = level_mask(dv, n) & ~MASK_KNOWN; b; b &= b - 1)
+	for (uint64_t b = level_bits(dv, n, false); b; b &= b - 1)
 		schedule_at(dv, lowest(b), n, moved);
 }
 
@@ -306,8 +321,13 @@ static ir_nid level_next(drv *dv, level *lv, int i, bool *swept)
 			return h.n;
 	}
 	ir_nid head = sweep_head(dv, lv);
-	if (head)
+	if (head) {
 		lv->pos++;
+		/* the nodes the sweep reaches next, and what matching them reads */
+		for (int s = 0; s < 4; s++)
+			if (lv->pos + (size_t)(4 - s) * PREFETCH_STEP < lv->ncand)
+				ir_prefetch_node(dv->g, lv->cand[lv->pos + (size_t)(4 - s) * PREFETCH_STEP], s);
+	}
 	*swept = head != 0;
 	return head;
 }
@@ -581,9 +601,11 @@ static bool push_cand(level *lv, ir_nid n)
 	return true;
 }
 
-/* Every group's sweep: its candidate nodes, in graph order. */
+/* Every group's sweep: its candidate nodes, in graph order (for a sweep
+ * confirming the multi-sink rules, only where they can be anchored). */
 static void start_sweep(drv *dv)
 {
+	bool multi = dv->multi_only;
 	ir_nid born = (ir_nid)ir_nnodes_total(dv->g) + 1;
 	for (int i = 0; i < dv->nlv; i++) {
 		dv->lv[i].ncand = dv->lv[i].pos = 0;
@@ -593,10 +615,10 @@ static void start_sweep(drv *dv)
 	bool masked = dv->nlv <= MASK_LEVELS;
 	for (ir_nid n = ir_graph_first(dv->g); n && !dv->error; n = ir_node_at(dv->g, n)->next) {
 		if (masked) /* the groups whose bit is set, lowest first */
-			for (uint64_t b = level_mask(dv, n) & ~MASK_KNOWN; b; b &= b - 1)
+			for (uint64_t b = level_bits(dv, n, multi); b; b &= b - 1)
 				dv->error = dv->error || !push_cand(&dv->lv[lowest(b)], n);
 		for (int i = 0; !masked && i < dv->nlv; i++)
-			if (relevant(dv, &dv->lv[i], n) && !push_cand(&dv->lv[i], n))
+			if (relevant(dv, &dv->lv[i], n, multi) && !push_cand(&dv->lv[i], n))
 				dv->error = true;
 	}
 	dv->since_sweep = 0;

@@ -42,10 +42,19 @@ static bool is_new(eng_ref r)
 /* The text of a reference that is not ENG_REF_NEW, cut to fit buf. */
 static void plain_text(const ir_graph *g, eng_ref r, char *buf, size_t cap)
 {
-	if (r & ENG_REF_ID)
-		snprintf(buf, cap, "#%u", (unsigned)(r & ~ENG_REF_KIND));
-	else
+	if (!(r & ENG_REF_ID)) {
 		append(buf, 0, cap, ir_cstr(g, r));
+		return;
+	}
+	char num[16]; /* "#id" without printf, which is slow next to the rest */
+	uint32_t id = r & ~ENG_REF_KIND;
+	size_t k = sizeof num;
+	num[--k] = '\0';
+	do
+		num[--k] = (char)('0' + id % 10);
+	while ((id /= 10) != 0);
+	num[--k] = '#';
+	append(buf, 0, cap, num + k);
 }
 
 /* Entry k's name (at most ENG_NAME_CAP - 1 characters) into buf[ENG_NAME_CAP]. */
@@ -180,11 +189,32 @@ bool eng_rw_name_later(eng_rw *w, ir_nid n, eng_ref base, ir_str suffix)
 
 void eng_rw_name_nodes(eng_rw *w)
 {
-	char name[ENG_NAME_CAP];
+	enum { BATCH = 16, GUESS = 48 /* bytes per name, to reserve */ };
+	size_t live = 0;
 	for (size_t k = 0; k < w->nnn; k++) {
-		ir_node *x = ir_node_at(w->g, w->nn[k].node);
-		if (x && !x->dead && !x->name)
-			x->name = ir_intern(w->g, name, compose(w->g, w->nn, (uint32_t)k, name));
+		const ir_node *x = ir_node_at(w->g, w->nn[k].node);
+		live += x && !x->dead && !x->name;
+	}
+	if (!live || !ir_intern_reserve(w->g, live, live * GUESS))
+		return;
+	/* names in batches: each one's slot of the string index is fetched
+	 * while the others are composed */
+	char name[BATCH][ENG_NAME_CAP];
+	size_t len[BATCH];
+	ir_node *at[BATCH];
+	int nb = 0;
+	for (size_t k = 0; k <= w->nnn; k++) {
+		ir_node *x = k < w->nnn ? ir_node_at(w->g, w->nn[k].node) : NULL;
+		if (x && !x->dead && !x->name) {
+			len[nb] = compose(w->g, w->nn, (uint32_t)k, name[nb]);
+			ir_intern_prefetch(w->g, name[nb], len[nb]);
+			at[nb++] = x;
+		}
+		if (nb == BATCH || (k == w->nnn && nb)) {
+			for (int i = 0; i < nb; i++)
+				at[i]->name = ir_intern(w->g, name[i], len[i]);
+			nb = 0;
+		}
 	}
 }
 

@@ -239,6 +239,17 @@ void ir_intern_prefetch(const ir_graph *g, const char *s, size_t n)
 		__builtin_prefetch(&g->strhash[ir_hash_bytes(s, n) & (g->hashcap - 1)]);
 }
 
+bool ir_intern_reserve(ir_graph *g, size_t nstr, size_t nchars)
+{
+	if (g->oom || nstr >= UINT32_MAX / 4 - g->strs.n || nchars + nstr >= UINT32_MAX - g->chars.n)
+		return false;
+	uint32_t cap = g->hashcap ? g->hashcap : 256;
+	while ((g->strs.n + (uint32_t)nstr + 1) * 2 > cap)
+		cap *= 2;
+	return (cap == g->hashcap || rehash(g, cap)) && ir_vec_reserve(g, g->strs, nstr) &&
+	       ir_vec_reserve(g, g->chars, nchars + nstr);
+}
+
 ir_str ir_intern(ir_graph *g, const char *s, size_t n)
 {
 	if (n == 0 || g->oom)

@@ -281,6 +281,9 @@ ir_str ir_str_lookup(const ir_graph *g, const char *s, size_t n);
 /* A hint: s will be interned soon (its slot of the string index is
  * fetched into the cache meanwhile). */
 void ir_intern_prefetch(const ir_graph *g, const char *s, size_t n);
+/* Makes room for nstr more strings of nchars bytes in all, so that
+ * interning them grows nothing (false when out of memory). */
+bool ir_intern_reserve(ir_graph *g, size_t nstr, size_t nchars);
 /* NUL-terminated; "" for 0.  *len may be NULL. */
 const char *ir_str_get(const ir_graph *g, ir_str s, size_t *len);
 #define ir_cstr(g, s) ir_str_get((g), (s), NULL)
@@ -372,6 +375,12 @@ ir_nid ir_node_new(ir_graph *g, const char *domain, const char *op, const ir_val
 ir_nid ir_node_new_str(ir_graph *g, ir_str domain, ir_str op, const ir_val *ins, uint32_t nin, uint32_t nout,
 		       ir_nid before);
 ir_node *ir_node_at(const ir_graph *g, ir_nid n);
+/* A hint for a pass about to read node n and its operands' producers:
+ * stage 0 fetches the node into the cache, 1 its operand slots, 2 their
+ * values, 3 the values' producers; each stage reads what the one before
+ * fetched, so a pass walking a list of nodes runs stage 3 - k on the node
+ * k * d places ahead. */
+void ir_prefetch_node(const ir_graph *g, ir_nid n, int stage);
 size_t ir_nnodes_total(const ir_graph *g); /* ids are 1..n (dead ones included) */
 size_t ir_graph_nnodes(const ir_graph *g); /* live nodes */
 ir_nid ir_graph_first(const ir_graph *g);

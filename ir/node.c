@@ -236,6 +236,32 @@ ir_node *ir_node_at(const ir_graph *g, ir_nid n)
 	return n && n < g->nodes.n ? &g->nodes.v[n] : NULL;
 }
 
+void ir_prefetch_node(const ir_graph *g, ir_nid n, int stage)
+{
+	if (!n || n >= g->nodes.n)
+		return;
+	const ir_node *x = &g->nodes.v[n];
+	if (stage == 0) {
+		__builtin_prefetch(x);
+		return;
+	}
+	uint32_t nin = x->nin < 4 ? x->nin : 4;
+	for (uint32_t i = 0; i < nin; i++) {
+		const ir_use *u = &g->uses.v[x->in + i];
+		if (stage == 1) {
+			__builtin_prefetch(u);
+			continue;
+		}
+		if (!u->v || u->v >= g->values.n)
+			continue;
+		const ir_value *v = &g->values.v[u->v];
+		if (stage == 2)
+			__builtin_prefetch(v);
+		else if (v->def_kind == IR_DEF_NODE && v->node < g->nodes.n)
+			__builtin_prefetch(&g->nodes.v[v->node]);
+	}
+}
+
 size_t ir_nnodes_total(const ir_graph *g)
 {
 	return g->nodes.n - 1;

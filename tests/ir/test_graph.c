@@ -58,6 +58,47 @@ Test(graph, interning_is_unique_and_binary_safe)
 	ir_graph_free(empty);
 }
 
+/* After ir_intern_reserve, interning that many strings grows nothing:
+ * the index, the entries and the bytes are all in place. */
+Test(graph, interning_after_a_reservation_grows_nothing)
+{
+	ir_graph *g = ir_graph_new();
+	ir_str first = ir_intern_cstr(g, "before");
+	cr_assert(ir_intern_reserve(g, 3000, 3000 * 6));
+	size_t bytes = ir_graph_bytes(g);
+	ir_str ids[3000];
+	for (int i = 0; i < 3000; i++) {
+		char buf[16];
+		snprintf(buf, sizeof buf, "n%05d", i);
+		ids[i] = ir_intern_cstr(g, buf);
+		cr_assert(ids[i]);
+	}
+	cr_assert_eq(ir_graph_bytes(g), bytes, "grew from %zu to %zu bytes", bytes, ir_graph_bytes(g));
+	cr_assert_eq(ir_str_lookup(g, "before", 6), first);
+	cr_assert_eq(ir_str_lookup(g, "n01234", 6), ids[1234]);
+	cr_assert(ir_intern_reserve(g, 0, 0), "nothing to reserve");
+	cr_assert_eq(ir_graph_bytes(g), bytes);
+	ir_graph_free(g);
+}
+
+/* A prefetch hint reads nothing out of bounds, whatever the stage. */
+Test(graph, node_prefetch_hints_are_safe)
+{
+	ir_graph *g = ir_graph_new();
+	ir_val x = ir_input_new(g, ir_intern_cstr(g, "x"), ir_type_unknown(), 0);
+	ir_val ins[2] = {x, IR_NONE};
+	ir_nid n = ir_node_new(g, NULL, "Add", ins, 2, 1, 0);
+	ir_nid m = ir_node_new(g, NULL, "Relu", (ir_val[]){ir_node_output(g, n, 0)}, 1, 1, 0);
+	for (int stage = 0; stage < 4; stage++) {
+		ir_prefetch_node(g, 0, stage);
+		ir_prefetch_node(g, n, stage);
+		ir_prefetch_node(g, m, stage);
+		ir_prefetch_node(g, m + 100, stage);
+	}
+	cr_assert_eq(ir_graph_nnodes(g), 2);
+	ir_graph_free(g);
+}
+
 /* Removing a batch of constants keeps the others in their order;
  * duplicates and already removed ones are ignored. */
 Test(graph, constants_removed_in_a_batch)
