@@ -67,6 +67,12 @@ typedef struct level {
 	bool head_ok;
 	hent *heap;       /* revisits, by graph position */
 	size_t nheap, heap_cap;
+	/* Revisits queued before the group's turn came (nodes made or moved
+	 * meanwhile, mostly): appended unsorted, sorted once when the turn
+	 * comes, then read in order -- a heap of them costs a sift per node. */
+	hent *back;
+	size_t nback, back_cap, bpos;
+	bool started;     /* the group has had its turn in this sweep */
 } level;
 
 /* The groups whose rules can be anchored at nodes of one (op, domain): bit
@@ -113,6 +119,26 @@ typedef struct drv {
 	size_t nmasks;
 	bool applied, error, stopped;
 } drv;
+
+static bool back_push(level *lv, uint64_t label, ir_nid n)
+{
+	if (lv->nback == lv->back_cap) {
+		size_t cap = lv->back_cap ? lv->back_cap * 2 : 256;
+		hent *h = realloc(lv->back, cap * sizeof *h);
+		if (!h)
+			return false;
+		lv->back = h;
+		lv->back_cap = cap;
+	}
+	lv->back[lv->nback++] = (hent){label, n};
+	return true;
+}
+
+static int hent_cmp(const void *a, const void *b)
+{
+	const hent *x = a, *y = b;
+	return x->label < y->label ? -1 : x->label > y->label ? 1 : (x->n > y->n) - (x->n < y->n);
+}
 
 static bool heap_push(level *lv, uint64_t label, ir_nid n)
 {
@@ -281,7 +307,7 @@ static void schedule_at(drv *dv, int i, ir_nid n, bool moved)
 	ir_nid head = sweep_head(dv, lv);
 	if (!moved && n < lv->born && head && label >= dv->w.label[head])
 		return;
-	if (!heap_push(lv, label, n))
+	if (!(lv->started ? heap_push(lv, label, n) : back_push(lv, label, n)))
 		dv->error = true;
 	dv->qmask[n] |= bit;
 }
@@ -311,11 +337,20 @@ static ir_nid level_next(drv *dv, level *lv, int i, bool *swept)
 {
 	*swept = false;
 	uint32_t bit = i < 32 ? 1u << i : 0;
-	while (lv->nheap) {
+	if (!lv->started) {
+		lv->started = true;
+		if (lv->nback > 1)
+			qsort(lv->back, lv->nback, sizeof *lv->back, hent_cmp);
+	}
+	while (lv->nheap || lv->bpos < lv->nback) {
 		ir_nid head = sweep_head(dv, lv);
-		if (head && lv->heap[0].label >= dv->w.label[head])
+		uint64_t until = head ? dv->w.label[head] : UINT64_MAX;
+		bool heap = lv->nheap && lv->heap[0].label < until;
+		bool back = lv->bpos < lv->nback && lv->back[lv->bpos].label < until;
+		if (!heap && !back)
 			break;
-		hent h = heap_pop(lv);
+		hent h = heap && (!back || lv->heap[0].label <= lv->back[lv->bpos].label) ? heap_pop(lv)
+											   : lv->back[lv->bpos++];
 		dv->qmask[h.n] &= ~bit;
 		if (!ir_node_at(dv->g, h.n)->dead)
 			return h.n;
@@ -580,7 +615,7 @@ static void visit(drv *dv, level *lv, ir_nid n, bool multi)
 static level *busy_level(drv *dv, int *index)
 {
 	for (int i = 0; i < dv->nlv; i++)
-		if (dv->lv[i].nheap || sweep_head(dv, &dv->lv[i])) {
+		if (dv->lv[i].nheap || dv->lv[i].bpos < dv->lv[i].nback || sweep_head(dv, &dv->lv[i])) {
 			*index = i;
 			return &dv->lv[i];
 		}
@@ -609,6 +644,8 @@ static void start_sweep(drv *dv)
 	ir_nid born = (ir_nid)ir_nnodes_total(dv->g) + 1;
 	for (int i = 0; i < dv->nlv; i++) {
 		dv->lv[i].ncand = dv->lv[i].pos = 0;
+		dv->lv[i].nback = dv->lv[i].bpos = 0;
+		dv->lv[i].started = false;
 		dv->lv[i].born = born;
 		dv->lv[i].head_ok = false;
 	}
@@ -693,6 +730,7 @@ static void free_levels(drv *dv)
 	for (int i = 0; i < dv->nlv; i++) {
 		eng_index_free(dv->lv[i].ix);
 		free(dv->lv[i].heap);
+		free(dv->lv[i].back);
 		free(dv->lv[i].cand);
 	}
 	dv->nlv = 0;
