@@ -28,26 +28,38 @@ static bool grow(eng_rw *w, void **v, size_t *cap, size_t need, size_t size)
 	return true;
 }
 
-/* Sizes the per-node arrays for every node id of the graph. */
+/* A zeroed array of cap elements holding the first n of old (freed):
+ * calloc's fresh pages are zero already, so the part not used yet costs
+ * nothing until it is. */
+static void *regrow(void *old, size_t n, size_t cap, size_t size)
+{
+	void *p = calloc(cap, size);
+	if (p && n)
+		memcpy(p, old, n * size);
+	if (p)
+		free(old);
+	return p;
+}
+
+/* Sizes the per-node arrays for every node id of the graph (a quarter
+ * more, for the nodes rewrites make). */
 static bool ensure_ids(eng_rw *w)
 {
 	size_t need = ir_nnodes_total(w->g) + 1;
 	if (need <= w->nids)
 		return true;
 	size_t cap = w->nids ? w->nids : 1024;
-	while (cap < need)
+	while (cap < need + need / 4)
 		cap *= 2;
-	uint64_t *l = realloc(w->label, cap * sizeof *l);
+	uint64_t *l = regrow(w->label, w->nids, cap, sizeof *l);
 	if (l)
 		w->label = l;
-	uint32_t *s = l ? realloc(w->stamp, cap * sizeof *s) : NULL;
+	uint32_t *s = l ? regrow(w->stamp, w->nids, cap, sizeof *s) : NULL;
 	if (!l || !s) {
 		w->oom = true;
 		return false;
 	}
 	w->stamp = s;
-	memset(w->label + w->nids, 0, (cap - w->nids) * sizeof *l);
-	memset(w->stamp + w->nids, 0, (cap - w->nids) * sizeof *s);
 	w->nids = cap;
 	return true;
 }

@@ -63,6 +63,7 @@ typedef struct rwjob {
 typedef struct eng_rncache {
 	const eng_rnode *rn;
 	ir_str op, domain, suffix;
+	bool opset;           /* the graph imports the op's domain */
 } eng_rncache;
 
 #define RNC_SIZE 256 /* direct-mapped by the replacement node's address */
@@ -390,7 +391,7 @@ static eng_rwstatus put_attrs(rwjob *j, ir_graph *g, ir_nid n, const eng_rnode *
 }
 
 /* Replacement node i's strings in the graph (NULL when out of memory). */
-static const eng_rncache *rn_strings(rwjob *j, int i)
+static eng_rncache *rn_strings(rwjob *j, int i)
 {
 	eng_rw *w = j->w;
 	const eng_rnode *rn = &j->r->rnodes[i];
@@ -412,7 +413,7 @@ static const eng_rncache *rn_strings(rwjob *j, int i)
 	}
 	bool dflt = !rn->domain || strcmp(rn->domain, "ai.onnx") == 0;
 	*c = (eng_rncache){rn, ir_intern_cstr(j->g, rn->op), dflt ? 0 : ir_intern_cstr(j->g, rn->domain),
-			   ir_intern(j->g, name, len)};
+			   ir_intern(j->g, name, len), false};
 	if (ir_graph_oom(j->g)) {
 		c->rn = NULL;
 		return NULL;
@@ -468,15 +469,18 @@ static eng_rwstatus build_node(rwjob *j, int i)
 	for (uint32_t k = 0; k < nin; k++) /* a node takes eager results as constants */
 		if ((j->w->vals[k] & EAGER_REF) && !(j->w->vals[k] = eager_const(j, (int)(j->w->vals[k] & ~EAGER_REF))))
 			return ENG_RW_ERROR;
-	if (rn->domain && ir_graph_opset(j->g, rn->domain) < 0)
-		ir_graph_add_opset(j->g, rn->domain, 1);
+	eng_rncache *c = rn_strings(j, i);
+	if (c && !c->opset) {
+		if (rn->domain && ir_graph_opset(j->g, rn->domain) < 0)
+			ir_graph_add_opset(j->g, rn->domain, 1);
+		c->opset = !ir_graph_oom(j->g);
+	}
 	char why[256];
 	why[0] = '\0';
 	if (rn->func && !eng_func_install(j->g, rn->func, why, sizeof why)) {
 		warn(j, "its function does not hold in this graph", why);
 		return ENG_RW_REJECTED;
 	}
-	const eng_rncache *c = rn_strings(j, i);
 	ir_nid n = c ? ir_node_new_str(j->g, c->domain, c->op, j->w->vals, nin, (uint32_t)rn->nresults, j->anchor)
 		     : 0;
 	if (!n || !eng_rw_label_new(j->w, n))
