@@ -355,6 +355,10 @@ void eng_matcher_explain(eng_matcher *m, bool on);
 const char *eng_matcher_why(const eng_matcher *m);
 /* True when graph node n satisfies p's op match (names, regex, class). */
 bool eng_op_matches(eng_matcher *m, const eng_pnode *p, const ir_graph *g, ir_nid n);
+/* A necessary condition for a match of r rooted at `at`, from at's op and
+ * its operands' producers' ops only (so it changes only when at's operands
+ * do).  eng_match_at checks it first. */
+bool eng_match_plausible(eng_matcher *m, const eng_rule *r, const ir_graph *g, ir_nid at);
 /* Enumerates, in a deterministic order, the matches of r whose root is
  * bound to `at`, within `budget` search steps (0: unlimited). */
 eng_mstatus eng_match_at(eng_matcher *m, const eng_rule *r, const ir_graph *g, ir_nid at,

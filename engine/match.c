@@ -573,7 +573,7 @@ static bool step(eng_matcher *m, int i)
  * not optional) produces comes from a node of an op that pattern node
  * accepts (for a commutative node, some operand of the node does).  Most
  * nodes offered to a rule fail here, at a few cached lookups each. */
-static bool plausible(eng_matcher *m, const eng_rule *r, const ir_graph *g, ir_nid at)
+bool eng_match_plausible(eng_matcher *m, const eng_rule *r, const ir_graph *g, ir_nid at)
 {
 	const eng_pnode *pn = &r->pnodes[r->root];
 	if (eng_m_is_chain(pn))
@@ -610,7 +610,7 @@ eng_mstatus eng_match_at(eng_matcher *m, const eng_rule *r, const ir_graph *g, i
 	}
 	if (!r->order || r->npnodes < 1)
 		return ENG_M_DONE;
-	if (!m->explain && !plausible(m, r, g, at))
+	if (!m->explain && !eng_match_plausible(m, r, g, at))
 		return ENG_M_DONE;
 	if (!reset(m, r, g))
 		return ENG_M_NOMEM;

@@ -54,6 +54,54 @@ Test(driver, higher_benefit_first)
 	eng_ruleset_free(rs);
 }
 
+/* A revisit is queued only when a rule could match there (the root's op
+ * and its operands' producers' ops): the Relu is no ReluNeg root while its
+ * operand comes from a Tanh or a Sigmoid, and becomes one when the lower
+ * group's second rewrite gives it a Neg -- that edit touches it again. */
+Test(driver, revisits_follow_each_change_of_the_operands)
+{
+	eng_ruleset *rs = et_rules("rules:\n"
+				   "  - name: relu_neg\n"
+				   "    benefit: 5\n"
+				   "    pattern: |\n"
+				   "      r = Relu(Neg($x))\n"
+				   "    replace: |\n"
+				   "      r = graft::ReluNeg($x)\n"
+				   "  - name: tanh_to_sigmoid\n"
+				   "    benefit: 1\n"
+				   "    pattern: |\n"
+				   "      t = Tanh($x)\n"
+				   "    replace: |\n"
+				   "      t = Sigmoid($x)\n"
+				   "  - name: sigmoid_to_neg\n"
+				   "    benefit: 1\n"
+				   "    pattern: |\n"
+				   "      s = Sigmoid($x)\n"
+				   "    replace: |\n"
+				   "      s = Neg($x)\n");
+	ir_graph *g = et_graph("graph @g(%x: f32[4]) -> (%r, %q) {\n"
+			       "  %t = Tanh(%x)\n"
+			       "  %r = Relu(%t)\n"
+			       "  %q = Relu(%x)\n"
+			       "}\n");
+	eng_report rep;
+	ir_diags d;
+	ir_diags_init(&d);
+	cr_assert(et_apply(rs, g, &rep, &d));
+	cr_assert_eq(rep.n, 3);
+	cr_assert_str_eq(rep.v[0].rule, "tanh_to_sigmoid");
+	cr_assert_str_eq(rep.v[1].rule, "sigmoid_to_neg");
+	cr_assert_str_eq(rep.v[2].rule, "relu_neg", "the Relu was visited again after its operand became a Neg");
+	cr_assert_eq(et_count(g, "ReluNeg"), 1);
+	cr_assert_eq(et_count(g, "Relu"), 1, "the other Relu never had a Neg operand");
+	cr_assert_eq(et_count(g, "Neg") + et_count(g, "Sigmoid") + et_count(g, "Tanh"), 0);
+	cr_assert(rep.converged);
+	eng_report_free(&rep);
+	ir_diags_free(&d);
+	ir_graph_free(g);
+	eng_ruleset_free(rs);
+}
+
 Test(driver, lower_phases_run_first)
 {
 	eng_ruleset *rs = et_rules("rules:\n"
