@@ -86,12 +86,16 @@ struct eng_ex {
 typedef enum { EV_NONE, EV_INT, EV_FLOAT, EV_BOOL, EV_STRING, EV_LIST, EV_VALUE, EV_NODE } eng_ev_kind;
 typedef struct eng_ev {
 	eng_ev_kind kind;
-	int64_t i;
-	double f;
-	const char *s;     /* not owned; points into the graph or the rule */
-	size_t s_len;
-	struct eng_ev *items; /* EV_LIST: owned by the evaluation scratch */
-	uint32_t n;
+	uint32_t n;           /* EV_LIST: the number of items */
+	union {               /* by kind: 24 bytes in all, copied often */
+		int64_t i;    /* EV_INT, EV_BOOL, EV_VALUE, EV_NODE */
+		double f;     /* EV_FLOAT */
+		struct {
+			const char *s; /* EV_STRING: not owned; points into the graph or the rule */
+			size_t s_len;
+		};
+		struct eng_ev *items; /* EV_LIST: owned by the evaluation scratch */
+	};
 } eng_ev;
 
 /* ---------------------------------------------------------------- patterns (rules_parse.c)
