@@ -307,8 +307,14 @@ typedef struct eng_binding {
  * the next eng_scratch_reset.  Zero-initialize (`eng_scratch s = {0};`),
  * reset between evaluations whose results are no longer needed, free once. */
 typedef struct eng_scratch_block eng_scratch_block;
+#define ENG_DEFAULTS 4
 typedef struct eng_scratch {
 	eng_scratch_block *head;
+	/* scalar registry defaults (attr() of an absent attribute) parsed
+	 * lately, by the default's text; kept across resets */
+	const char *dflt_text[ENG_DEFAULTS];
+	eng_ev dflt[ENG_DEFAULTS];
+	unsigned dflt_next;
 } eng_scratch;
 void eng_scratch_reset(eng_scratch *s);
 void eng_scratch_free(eng_scratch *s);

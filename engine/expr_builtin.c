@@ -259,8 +259,20 @@ static bool parse_scalar(ir_attr_kind kind, const char **p, eng_ev *out)
 static bool parse_default(eng_evalctx *c, ir_attr_kind kind, const char *text, eng_ev *out)
 {
 	const char *p = text;
-	if (kind != IR_ATTR_INTS && kind != IR_ATTR_FLOATS && kind != IR_ATTR_STRINGS)
-		return parse_scalar(kind, &p, out) || eng_eval_fail(c, "bad registry default '%s'", text);
+	if (kind != IR_ATTR_INTS && kind != IR_ATTR_FLOATS && kind != IR_ATTR_STRINGS) {
+		eng_scratch *s = c->s;
+		for (unsigned i = 0; i < ENG_DEFAULTS; i++)
+			if (s->dflt_text[i] == text) {
+				*out = s->dflt[i];
+				return true;
+			}
+		if (!parse_scalar(kind, &p, out))
+			return eng_eval_fail(c, "bad registry default '%s'", text);
+		s->dflt_text[s->dflt_next] = text; /* a string points into the registry's text */
+		s->dflt[s->dflt_next] = *out;
+		s->dflt_next = (s->dflt_next + 1) % ENG_DEFAULTS;
+		return true;
+	}
 	size_t n = text[1] == ']' ? 0 : 1;
 	for (const char *q = text; *q; q++)
 		n += *q == ',';

@@ -664,7 +664,17 @@ static bool sort_nodes(eng_rw *w, ir_nid *v, size_t n)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		t[i] = (labelled){w->label[v[i]], v[i]};
-	qsort(t, n, sizeof *t, by_label);
+	if (n > 32) {
+		qsort(t, n, sizeof *t, by_label);
+	} else { /* regions are small: insertion sort, without qsort's setup */
+		for (size_t i = 1; i < n; i++) {
+			labelled x = t[i];
+			size_t k = i;
+			for (; k > 0 && t[k - 1].label > x.label; k--)
+				t[k] = t[k - 1];
+			t[k] = x;
+		}
+	}
 	for (size_t i = 0; i < n; i++)
 		v[i] = t[i].n;
 	if (t != local)
@@ -849,8 +859,8 @@ eng_rwstatus eng_rw_apply(eng_rw *w, const eng_binding *b, eng_rewrite *rec)
 	eager_result eg[EAGER_LOCAL + EAGER_EXPRS];
 	bool local = j.r->nrnodes <= EAGER_LOCAL;
 	size_t neg = (size_t)j.r->nrnodes + EAGER_EXPRS;
-	if (local)
-		memset(eg, 0, neg * sizeof *eg);
+	for (size_t i = 0; local && i < neg; i++) /* the tensors are written before they are read (on) */
+		eg[i].v = 0, eg[i].on = eg[i].never = false;
 	j.rn = local ? rn : calloc((size_t)j.r->nrnodes, sizeof *j.rn);
 	j.eg = local ? eg : calloc(neg, sizeof *j.eg);
 	j.outs = j.r->noutputs <= 16 ? outs : calloc((size_t)j.r->noutputs, sizeof *j.outs);

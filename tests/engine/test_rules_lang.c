@@ -935,6 +935,17 @@ Test(eval, attributes_with_registry_defaults)
 	cr_assert_eq(v.kind, EV_INT);
 	cr_assert_eq(v.i, 0);
 	cr_assert_not(eng_attr_ev(x.g, x.relu, "alpha", &x.scratch, &v, x.why, sizeof x.why));
+	for (int round = 0; round < 3; round++) { /* parsed defaults are remembered, 4 at a time */
+		ev_int(&x, "attr(c, \"group\")", 1);
+		ev_str(&x, "attr(c, \"auto_pad\")", "NOTSET");
+		cr_assert(eng_attr_ev(x.g, x.bn, "epsilon", &x.scratch, &v, x.why, sizeof x.why));
+		cr_assert(v.kind == EV_FLOAT && v.f == strtod("1e-05", NULL), "round %d", round);
+		cr_assert(eng_attr_ev(x.g, x.bn, "momentum", &x.scratch, &v, x.why, sizeof x.why));
+		cr_assert(v.kind == EV_FLOAT && v.f == strtod("0.9", NULL), "round %d", round);
+		cr_assert(eng_attr_ev(x.g, x.bn, "training_mode", &x.scratch, &v, x.why, sizeof x.why));
+		cr_assert(v.kind == EV_INT && v.i == 0, "round %d", round);
+		eng_scratch_reset(&x.scratch);
+	}
 	gx_free(&x);
 }
 
