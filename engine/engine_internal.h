@@ -521,6 +521,9 @@ typedef struct eng_rw {
 	eng_scratch scratch;  /* expression evaluation */
 	struct eng_memo *memo; /* inferred calls (infer_memo.c); NULL until the first */
 	ir_graph *eager;      /* scratch graph of replacement nodes evaluated eagerly (rewrite.c) */
+	uint32_t eager_gen;   /* how many scratch graphs were made (rewrite.c's string cache) */
+	int64_t eager_opset;  /* the graph's default opset, which the scratch graphs import */
+	bool eager_opset_known;
 	void **names;         /* the report's name storage (eng_arena_alloc): records' names go there */
 	struct eng_newname *nn; /* replacement nodes waiting for their names (names.c) */
 	size_t nnn, nn_cap;

@@ -64,6 +64,8 @@ typedef struct eng_rncache {
 	const eng_rnode *rn;
 	ir_str op, domain, suffix;
 	bool opset;           /* the graph imports the op's domain */
+	uint32_t egen;        /* the scratch graph eop and edomain are strings of */
+	ir_str eop, edomain;
 } eng_rncache;
 
 #define RNC_SIZE 256 /* direct-mapped by the replacement node's address */
@@ -192,13 +194,18 @@ static ir_val eager_const(rwjob *j, int i)
 #define EAGER_NODES 1024
 static ir_graph *eager_graph(eng_rw *w)
 {
-	int64_t opset = ir_graph_opset(w->g, "");
-	if (w->eager && (ir_nnodes_total(w->eager) >= EAGER_NODES || ir_graph_opset(w->eager, "") != opset)) {
+	if (!w->eager_opset_known) { /* rewrites import other domains only */
+		w->eager_opset = ir_graph_opset(w->g, "");
+		w->eager_opset_known = true;
+	}
+	if (w->eager && ir_nnodes_total(w->eager) >= EAGER_NODES) {
 		ir_graph_free(w->eager);
 		w->eager = NULL;
 	}
-	if (!w->eager && (w->eager = ir_graph_new()) != NULL)
-		ir_graph_add_opset(w->eager, "", opset);
+	if (!w->eager && (w->eager = ir_graph_new()) != NULL) {
+		ir_graph_add_opset(w->eager, "", w->eager_opset);
+		w->eager_gen++;
+	}
 	return w->eager && !ir_graph_oom(w->eager) ? w->eager : NULL;
 }
 
@@ -230,6 +237,7 @@ static bool eager_operands(const rwjob *j, int i, uint32_t nin)
 }
 
 static eng_rwstatus put_attrs(rwjob *j, ir_graph *g, ir_nid n, const eng_rnode *rn);
+static eng_rncache *rn_strings(rwjob *j, int i);
 
 typedef enum {
 	EAGER_DONE,   /* j->eg[i] holds the result */
@@ -248,8 +256,14 @@ static eager_status eager_eval(rwjob *j, int i, uint32_t nin)
 	ir_graph *sg = eager_graph(w);
 	if (!sg)
 		return EAGER_ERROR;
+	eng_rncache *c = rn_strings(j, i);
+	if (c && c->egen != w->eager_gen) {
+		c->eop = ir_intern_cstr(sg, rn->op);
+		c->edomain = c->domain ? ir_intern_cstr(sg, rn->domain) : 0;
+		c->egen = ir_graph_oom(sg) ? 0 : w->eager_gen;
+	}
 	ir_val none[EAGER_LOCAL] = {0};
-	ir_nid sn = ir_node_new(sg, rn->domain, rn->op, none, nin, 1, 0);
+	ir_nid sn = c ? ir_node_new_str(sg, c->edomain, c->eop, none, nin, 1, 0) : 0;
 	if (!sn)
 		return EAGER_ERROR;
 	if (!sim_op_supported(ir_node_at(sg, sn)->opcode))
@@ -413,7 +427,7 @@ static eng_rncache *rn_strings(rwjob *j, int i)
 	}
 	bool dflt = !rn->domain || strcmp(rn->domain, "ai.onnx") == 0;
 	*c = (eng_rncache){rn, ir_intern_cstr(j->g, rn->op), dflt ? 0 : ir_intern_cstr(j->g, rn->domain),
-			   ir_intern(j->g, name, len), false};
+			   ir_intern(j->g, name, len), false, 0, 0, 0};
 	if (ir_graph_oom(j->g)) {
 		c->rn = NULL;
 		return NULL;
