@@ -101,6 +101,7 @@ typedef struct drv {
 	size_t nq;
 	ir_nid *changed;  /* nodes the current rewrite touched */
 	size_t nchanged, changed_cap;
+	uint64_t moved_from; /* the first position a node the rewrite moved had (UINT64_MAX: none) */
 	uint8_t *dist;    /* scratch: per node, its distance from a change */
 	size_t ndist;
 	bool confirm;     /* the phase needs a confirming sweep */
@@ -415,6 +416,17 @@ static void on_removed(void *ctx, ir_nid n)
 			dv->lv[i].head_ok = false;
 }
 
+/* A moved node leaves its place in the order, which sweeps may have passed
+ * (the region moves behind the replacement, maybe past a sweep's head):
+ * those sweeps need the revisits, where the moved node was counts. */
+static void on_moved(void *ctx, ir_nid n, uint64_t old_label)
+{
+	drv *dv = ctx;
+	(void)n;
+	if (old_label < dv->moved_from)
+		dv->moved_from = old_label;
+}
+
 static bool ensure_dist(drv *dv)
 {
 	size_t need = ir_nnodes_total(dv->g) + 1;
@@ -460,11 +472,13 @@ static bool reach_users(drv *dv, ir_nid x, uint32_t seen, size_t *n)
 }
 
 /* Which groups need revisits: those whose sweep is over or behind a
- * changed node (a sweep that has not reached the changes yet will see
- * everything downstream of them, which comes later in graph order). */
+ * changed node, or behind where a moved node was (a sweep that has not
+ * reached the changes yet will see everything downstream of them, which
+ * comes later in graph order; but a node moved from behind a sweep's head
+ * to ahead of it is not among the nodes still ahead of that sweep). */
 static void needy_groups(drv *dv, bool *needs)
 {
-	uint64_t first = UINT64_MAX;
+	uint64_t first = dv->moved_from;
 	for (size_t i = 0; i < dv->nchanged; i++)
 		if (!ir_node_at(dv->g, dv->changed[i])->dead && dv->w.label[dv->changed[i]] < first)
 			first = dv->w.label[dv->changed[i]];
@@ -521,6 +535,7 @@ static void revisit_cone(drv *dv)
 	for (size_t i = 0; i < n; i++)
 		schedule(dv, w->tmp2[i], i < nchanged);
 	dv->nchanged = 0;
+	dv->moved_from = UINT64_MAX;
 }
 
 /* ---------------------------------------------------------------- applying */
@@ -631,6 +646,7 @@ static void visit(drv *dv, level *lv, ir_nid n, bool multi)
 		}
 	}
 	dv->nchanged = 0;
+	dv->moved_from = UINT64_MAX;
 }
 
 /* The group with the highest benefit that has work, or NULL. */
@@ -831,7 +847,7 @@ bool eng_apply(const eng_ruleset *rs, ir_graph *g, const eng_options *o, eng_rep
 {
 	eng_options dflt = eng_default_options();
 	size_t errors = d->nerrors;
-	drv dv = {.g = g, .o = o ? o : &dflt, .rep = rep, .d = d};
+	drv dv = {.g = g, .o = o ? o : &dflt, .rep = rep, .d = d, .moved_from = UINT64_MAX};
 	if (rep) {
 		memset(rep, 0, sizeof *rep);
 		rep->nodes_before = ir_graph_nnodes(g);
@@ -842,7 +858,7 @@ bool eng_apply(const eng_ruleset *rs, ir_graph *g, const eng_options *o, eng_rep
 	if (ok) {
 		dv.w.verify_each = dv.o->verify_each;
 		dv.w.hw = dv.o->hw;
-		dv.w.hooks = (eng_hooks){&dv, on_touched, on_removed};
+		dv.w.hooks = (eng_hooks){&dv, on_touched, on_removed, on_moved};
 		dv.w.names = rep ? &rep->names : NULL;
 		run_phases(&dv);
 		report_budgets(&dv);

@@ -102,6 +102,61 @@ Test(driver, revisits_follow_each_change_of_the_operands)
 	eng_ruleset_free(rs);
 }
 
+/* A rewrite may move a node that a lower group's sweep has passed to after
+ * that sweep's position (the region moves behind the replacement): the
+ * sweep will not come back to it, so it is revisited.  Here the pair
+ * matches only once erf_to_neg has run (its Tanh then takes a Neg), while
+ * the lower group's sweep stands at %y2; the Relu %r, passed already, moves
+ * behind %q and takes graft::P, which relu_p then fuses. */
+Test(driver, moved_nodes_are_revisited_by_sweeps_they_passed)
+{
+	eng_ruleset *rs = et_rules("rules:\n"
+				   "  - name: pair\n"
+				   "    benefit: 5\n"
+				   "    pattern: |\n"
+				   "      p = Sigmoid($x)\n"
+				   "      q = Tanh(Neg($x))\n"
+				   "    replace: |\n"
+				   "      p = graft::P($x)\n"
+				   "      q = graft::Q($x)\n"
+				   "  - name: erf_to_neg\n"
+				   "    benefit: 1\n"
+				   "    pattern: |\n"
+				   "      e = Erf($y)\n"
+				   "    replace: |\n"
+				   "      e = Neg($y)\n"
+				   "  - name: relu_p\n"
+				   "    benefit: 1\n"
+				   "    pattern: |\n"
+				   "      r = Relu(graft::P($y))\n"
+				   "    replace: |\n"
+				   "      r = graft::RP($y)\n");
+	ir_graph *g = et_graph("graph @g(%x: f32[4]) -> (%r, %y2, %q) {\n"
+			       "  %p = Sigmoid(%x)\n"
+			       "  %r = Relu(%p)\n"
+			       "  %w = Erf(%x)\n"
+			       "  %y2 = Relu(%x)\n"
+			       "  %q = Tanh(%w)\n"
+			       "}\n");
+	eng_report rep;
+	ir_diags d;
+	ir_diags_init(&d);
+	cr_assert(et_apply(rs, g, &rep, &d));
+	cr_assert_eq(rep.n, 3);
+	cr_assert_str_eq(rep.v[0].rule, "erf_to_neg");
+	cr_assert_str_eq(rep.v[1].rule, "pair");
+	cr_assert_str_eq(rep.v[2].rule, "relu_p", "the moved Relu was visited again");
+	cr_assert_eq(et_count(g, "RP"), 1);
+	cr_assert_eq(et_count(g, "Q"), 1);
+	cr_assert_eq(et_count(g, "P") + et_count(g, "Sigmoid") + et_count(g, "Erf"), 0);
+	cr_assert_eq(et_verify(g), 0);
+	cr_assert(rep.converged);
+	eng_report_free(&rep);
+	ir_diags_free(&d);
+	ir_graph_free(g);
+	eng_ruleset_free(rs);
+}
+
 Test(driver, lower_phases_run_first)
 {
 	eng_ruleset *rs = et_rules("rules:\n"
