@@ -73,6 +73,7 @@ typedef struct level {
 	hent *back;
 	size_t nback, back_cap, bpos;
 	bool started;     /* the group has had its turn in this sweep */
+	bool moved_ahead; /* a node its sweep passed may lie ahead of the head (moves) */
 } level;
 
 /* The groups whose rules can be anchored at nodes of one (op, domain): bit
@@ -101,7 +102,8 @@ typedef struct drv {
 	size_t nq;
 	ir_nid *changed;  /* nodes the current rewrite touched */
 	size_t nchanged, changed_cap;
-	uint64_t moved_from; /* the first position a node the rewrite moved had (UINT64_MAX: none) */
+	uint32_t *passed; /* per node: passed by the sweep of group i (bit i, i < 32) */
+	size_t npassed;
 	uint8_t *dist;    /* scratch: per node, its distance from a change */
 	size_t ndist;
 	bool confirm;     /* the phase needs a confirming sweep */
@@ -326,7 +328,8 @@ static void schedule_at(drv *dv, int i, ir_nid n, bool moved)
 		return;
 	uint64_t label = dv->w.label[n];
 	ir_nid head = sweep_head(dv, lv);
-	if (!moved && n < lv->born && head && label >= dv->w.label[head])
+	bool passed = i >= 32 || (n < dv->npassed && dv->passed[n] & bit);
+	if (!moved && n < lv->born && head && label >= dv->w.label[head] && !passed)
 		return;
 	if (!may_match(dv, lv, n))
 		return;
@@ -380,7 +383,14 @@ static ir_nid level_next(drv *dv, level *lv, int i, bool *swept)
 	}
 	ir_nid head = sweep_head(dv, lv);
 	if (head) {
+		if (i < 32 && head < dv->npassed)
+			dv->passed[head] |= bit;
 		lv->pos++;
+		/* a node moved before the sweep reached it is passed where it was,
+		 * and may lie ahead of the next one now */
+		ir_nid next = sweep_head(dv, lv);
+		if (next && dv->w.label[next] < dv->w.label[head])
+			lv->moved_ahead = true;
 		/* the nodes the sweep reaches next, and what matching them reads */
 		for (int s = 0; s < 4; s++)
 			if (lv->pos + (size_t)(4 - s) * PREFETCH_STEP < lv->ncand)
@@ -416,15 +426,21 @@ static void on_removed(void *ctx, ir_nid n)
 			dv->lv[i].head_ok = false;
 }
 
-/* A moved node leaves its place in the order, which sweeps may have passed
- * (the region moves behind the replacement, maybe past a sweep's head):
- * those sweeps need the revisits, where the moved node was counts. */
+/* A moved node leaves its place in the order (the region of a match moves
+ * behind the replacement): a sweep that had passed it may find it ahead of
+ * its head now, where it will not come back.  From then on the group
+ * revisits what changes even ahead of its head (needy_groups), and
+ * schedule_at does not count on the sweep for nodes it passed. */
 static void on_moved(void *ctx, ir_nid n, uint64_t old_label)
 {
 	drv *dv = ctx;
-	(void)n;
-	if (old_label < dv->moved_from)
-		dv->moved_from = old_label;
+	(void)old_label;
+	uint32_t p = n < dv->npassed ? dv->passed[n] : 0;
+	for (int i = 0; p && i < dv->nlv && i < 32; i++)
+		if (p & 1u << i)
+			dv->lv[i].moved_ahead = true;
+	for (int i = 32; i < dv->nlv; i++) /* no bits for these: assume the worst */
+		dv->lv[i].moved_ahead = true;
 }
 
 static bool ensure_dist(drv *dv)
@@ -478,13 +494,13 @@ static bool reach_users(drv *dv, ir_nid x, uint32_t seen, size_t *n)
  * to ahead of it is not among the nodes still ahead of that sweep). */
 static void needy_groups(drv *dv, bool *needs)
 {
-	uint64_t first = dv->moved_from;
+	uint64_t first = UINT64_MAX;
 	for (size_t i = 0; i < dv->nchanged; i++)
 		if (!ir_node_at(dv->g, dv->changed[i])->dead && dv->w.label[dv->changed[i]] < first)
 			first = dv->w.label[dv->changed[i]];
 	for (int i = 0; i < dv->nlv; i++) {
 		ir_nid head = sweep_head(dv, &dv->lv[i]);
-		needs[i] = !head || first < dv->w.label[head];
+		needs[i] = !head || first < dv->w.label[head] || dv->lv[i].moved_ahead;
 	}
 }
 
@@ -535,7 +551,6 @@ static void revisit_cone(drv *dv)
 	for (size_t i = 0; i < n; i++)
 		schedule(dv, w->tmp2[i], i < nchanged);
 	dv->nchanged = 0;
-	dv->moved_from = UINT64_MAX;
 }
 
 /* ---------------------------------------------------------------- applying */
@@ -646,7 +661,6 @@ static void visit(drv *dv, level *lv, ir_nid n, bool multi)
 		}
 	}
 	dv->nchanged = 0;
-	dv->moved_from = UINT64_MAX;
 }
 
 /* The group with the highest benefit that has work, or NULL. */
@@ -680,7 +694,18 @@ static void start_sweep(drv *dv)
 {
 	bool multi = dv->multi_only;
 	ir_nid born = (ir_nid)ir_nnodes_total(dv->g) + 1;
+	if (born > dv->npassed) {
+		uint32_t *p = realloc(dv->passed, (size_t)born * sizeof *p);
+		if (!p) {
+			dv->error = true;
+			return;
+		}
+		dv->passed = p;
+		dv->npassed = born;
+	}
+	memset(dv->passed, 0, dv->npassed * sizeof *dv->passed);
 	for (int i = 0; i < dv->nlv; i++) {
+		dv->lv[i].moved_ahead = false;
 		dv->lv[i].ncand = dv->lv[i].pos = 0;
 		dv->lv[i].nback = dv->lv[i].bpos = 0;
 		dv->lv[i].started = false;
@@ -841,13 +866,14 @@ static void drv_free(drv *dv)
 	free(dv->masks);
 	free(dv->dist);
 	free(dv->changed);
+	free(dv->passed);
 }
 
 bool eng_apply(const eng_ruleset *rs, ir_graph *g, const eng_options *o, eng_report *rep, ir_diags *d)
 {
 	eng_options dflt = eng_default_options();
 	size_t errors = d->nerrors;
-	drv dv = {.g = g, .o = o ? o : &dflt, .rep = rep, .d = d, .moved_from = UINT64_MAX};
+	drv dv = {.g = g, .o = o ? o : &dflt, .rep = rep, .d = d};
 	if (rep) {
 		memset(rep, 0, sizeof *rep);
 		rep->nodes_before = ir_graph_nnodes(g);
