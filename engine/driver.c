@@ -431,10 +431,9 @@ static void on_removed(void *ctx, ir_nid n)
  * its head now, where it will not come back.  From then on the group
  * revisits what changes even ahead of its head (needy_groups), and
  * schedule_at does not count on the sweep for nodes it passed. */
-static void on_moved(void *ctx, ir_nid n, uint64_t old_label)
+static void on_moved(void *ctx, ir_nid n)
 {
 	drv *dv = ctx;
-	(void)old_label;
 	uint32_t p = n < dv->npassed ? dv->passed[n] : 0;
 	for (int i = 0; p && i < dv->nlv && i < 32; i++)
 		if (p & 1u << i)
@@ -488,10 +487,10 @@ static bool reach_users(drv *dv, ir_nid x, uint32_t seen, size_t *n)
 }
 
 /* Which groups need revisits: those whose sweep is over or behind a
- * changed node, or behind where a moved node was (a sweep that has not
- * reached the changes yet will see everything downstream of them, which
- * comes later in graph order; but a node moved from behind a sweep's head
- * to ahead of it is not among the nodes still ahead of that sweep). */
+ * changed node (a sweep that has not reached the changes yet will see
+ * everything downstream of them, which comes later in graph order), and
+ * those whose sweep passed a node that moves may have put ahead of its
+ * head (the sweep will not come back to it: on_moved, level_next). */
 static void needy_groups(drv *dv, bool *needs)
 {
 	uint64_t first = UINT64_MAX;

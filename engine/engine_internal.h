@@ -496,7 +496,7 @@ typedef struct eng_hooks {
 	void *ctx;
 	void (*touched)(void *ctx, ir_nid n); /* n is new, or its operands or users changed */
 	void (*removed)(void *ctx, ir_nid n); /* n was removed (told even while touched is off) */
-	void (*moved)(void *ctx, ir_nid n, uint64_t old_label); /* n moved in the order (then touched) */
+	void (*moved)(void *ctx, ir_nid n);   /* n moved in the graph order (then touched) */
 } eng_hooks;
 
 typedef struct eng_rw {

@@ -705,11 +705,10 @@ static void move_region(rwjob *j)
 	}
 	for (uint32_t i = 0; i < j->ns; i++) {
 		ir_nid s = w->tmp2[i];
-		uint64_t old = w->label[s];
 		ir_node_move(j->g, s, j->anchor);
 		eng_rw_label_new(w, s);
 		if (w->hooks.moved)
-			w->hooks.moved(w->hooks.ctx, s, old);
+			w->hooks.moved(w->hooks.ctx, s);
 		if (w->hooks.touched)
 			w->hooks.touched(w->hooks.ctx, s);
 	}
