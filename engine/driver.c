@@ -123,16 +123,24 @@ typedef struct drv {
 	bool applied, error, stopped;
 } drv;
 
+/* Room for one more entry in a list of n entries (the heap or the backlog). */
+static bool hent_room(hent **v, size_t n, size_t *cap)
+{
+	if (n < *cap)
+		return true;
+	size_t c = *cap ? *cap * 2 : 256;
+	hent *h = realloc(*v, c * sizeof *h);
+	if (!h)
+		return false;
+	*v = h;
+	*cap = c;
+	return true;
+}
+
 static bool back_push(level *lv, uint64_t label, ir_nid n)
 {
-	if (lv->nback == lv->back_cap) {
-		size_t cap = lv->back_cap ? lv->back_cap * 2 : 256;
-		hent *h = realloc(lv->back, cap * sizeof *h);
-		if (!h)
-			return false;
-		lv->back = h;
-		lv->back_cap = cap;
-	}
+	if (!hent_room(&lv->back, lv->nback, &lv->back_cap))
+		return false;
 	lv->back[lv->nback++] = (hent){label, n};
 	return true;
 }
@@ -145,14 +153,8 @@ static int hent_cmp(const void *a, const void *b)
 
 static bool heap_push(level *lv, uint64_t label, ir_nid n)
 {
-	if (lv->nheap == lv->heap_cap) {
-		size_t cap = lv->heap_cap ? lv->heap_cap * 2 : 256;
-		hent *h = realloc(lv->heap, cap * sizeof *h);
-		if (!h)
-			return false;
-		lv->heap = h;
-		lv->heap_cap = cap;
-	}
+	if (!hent_room(&lv->heap, lv->nheap, &lv->heap_cap))
+		return false;
 	size_t i = lv->nheap++;
 	while (i && lv->heap[(i - 1) / 2].label > label) {
 		lv->heap[i] = lv->heap[(i - 1) / 2];

@@ -549,6 +549,9 @@ typedef struct eng_newname {
 	uint32_t depth; /* entries its composition reads */
 } eng_newname;
 
+/* The suffix of the names of the nodes replacement node i of r makes:
+ * "rule", or "rule/<replacement name or index>" when r has several. */
+ir_str eng_name_suffix(ir_graph *g, const eng_rule *r, int i);
 /* How a record names n now: ENG_REF_NEW | k while n waits for its name. */
 eng_ref eng_rw_ref(const eng_rw *w, ir_nid n);
 /* The text of r (names composed from w's entries; see eng_ref_label). */

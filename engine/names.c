@@ -24,6 +24,7 @@
 #define BASE_CAP 128  /* the root label's part of a name, with its NUL */
 #define NAME_DEPTH 32 /* entries a composition may read */
 
+/* Appends s to buf (NUL-terminated, truncating at cap). */
 static size_t append(char *buf, size_t len, size_t cap, const char *s)
 {
 	size_t n = strlen(s);
@@ -99,6 +100,23 @@ static const char *ref_text(const ir_graph *g, const eng_newname *tab, size_t nt
 	compose(g, tab, r & ~ENG_REF_KIND, name);
 	append(buf, 0, cap, name);
 	return buf;
+}
+
+ir_str eng_name_suffix(ir_graph *g, const eng_rule *r, int i)
+{
+	char name[ENG_NAME_CAP], idx[16];
+	const eng_rnode *rn = &r->rnodes[i];
+	size_t len = append(name, 0, sizeof name, r->name);
+	if (r->nrnodes > 1) {
+		len = append(name, len, sizeof name, "/");
+		if (rn->name && rn->name[0]) {
+			len = append(name, len, sizeof name, rn->name);
+		} else {
+			snprintf(idx, sizeof idx, "%d", i);
+			len = append(name, len, sizeof name, idx);
+		}
+	}
+	return ir_intern(g, name, len);
 }
 
 const char *eng_ref_label(const eng_report *rep, const ir_graph *g, eng_ref r, char *buf, size_t cap)

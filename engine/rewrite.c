@@ -79,17 +79,6 @@ static void warn(rwjob *j, const char *what, const char *detail)
 		    eng_rw_ref_text(j->w, j->base, lb, sizeof lb), what, detail);
 }
 
-/* Appends s to buf (NUL-terminated, truncating at cap). */
-static size_t append(char *buf, size_t len, size_t cap, const char *s)
-{
-	size_t n = strlen(s);
-	if (len + n >= cap)
-		n = len < cap - 1 ? cap - 1 - len : 0;
-	memcpy(buf + len, s, n);
-	buf[len + n] = '\0';
-	return len + n;
-}
-
 /* ---------------------------------------------------------------- the region */
 
 static bool visit(rwjob *j, ir_nid u, uint64_t limit)
@@ -414,20 +403,9 @@ static eng_rncache *rn_strings(rwjob *j, int i)
 	eng_rncache *c = &w->rnc[((uintptr_t)rn / sizeof *rn) % RNC_SIZE];
 	if (c->rn == rn)
 		return c;
-	char name[ENG_NAME_CAP], idx[16];
-	size_t len = append(name, 0, sizeof name, j->r->name);
-	if (j->r->nrnodes > 1) {
-		len = append(name, len, sizeof name, "/");
-		if (rn->name && rn->name[0]) {
-			len = append(name, len, sizeof name, rn->name);
-		} else {
-			snprintf(idx, sizeof idx, "%d", i);
-			len = append(name, len, sizeof name, idx);
-		}
-	}
 	bool dflt = !rn->domain || strcmp(rn->domain, "ai.onnx") == 0;
 	*c = (eng_rncache){rn, ir_intern_cstr(j->g, rn->op), dflt ? 0 : ir_intern_cstr(j->g, rn->domain),
-			   ir_intern(j->g, name, len), false, 0, 0, 0};
+			   eng_name_suffix(j->g, j->r, i), false, 0, 0, 0};
 	if (ir_graph_oom(j->g)) {
 		c->rn = NULL;
 		return NULL;
