@@ -305,6 +305,21 @@ static sim_status bcast_out(sim_kctx *k, const sim_tensor *const *ops, int n, ir
 	return st;
 }
 
+/* Which operand gives the result its shape when the broadcast is one row:
+ * equal shapes, or the other operand holds one element and has no more
+ * dimensions; -1 otherwise. */
+static int one_row(const sim_tensor *a, const sim_tensor *b)
+{
+	bool same = a->rank == b->rank;
+	for (int i = 0; same && i < a->rank; i++)
+		same = a->dims[i] == b->dims[i];
+	if (same || (sim_numel(b) == 1 && b->rank <= a->rank))
+		return 0;
+	if (sim_numel(a) == 1 && a->rank <= b->rank)
+		return 1;
+	return -1;
+}
+
 sim_status sim_k_binary(sim_kctx *k)
 {
 	const sim_tensor *ops[2] = {sim_need(k, 0), sim_need(k, 1)};
@@ -319,12 +334,26 @@ sim_status sim_k_binary(sim_kctx *k)
 	if (p.op != IR_OP_Pow && ops[0]->dtype != ops[1]->dtype)
 		return sim_fail(k, SIM_EINVAL, "operand types %s and %s differ",
 				ir_dtype_name(ops[0]->dtype), ir_dtype_name(ops[1]->dtype));
+	bool fast = ops[0]->dtype == IR_F32 && ops[1]->dtype == IR_F32;
+	int whole = fast ? one_row(ops[0], ops[1]) : -1;
+	if (whole >= 0) { /* one row: no broadcast walk (folding's small constants, mostly) */
+		const sim_tensor *big = ops[whole];
+		sim_status st = sim_out_inplace(k, 3, IR_F32, big->rank, big->dims);
+		if (st != SIM_OK)
+			return st;
+		p.y = &k->out[0];
+		size_t in[2] = {0, 0};
+		int64_t step[2] = {sim_numel(ops[0]) == 1 ? 0 : 1, sim_numel(ops[1]) == 1 ? 0 : 1};
+		int64_t cnt = (int64_t)sim_numel(big);
+		if (cnt > 0)
+			row_f32(&p, 0, in, step, cnt);
+		return SIM_OK;
+	}
 	sim_bcast b;
 	sim_status st = bcast_out(k, ops, 2, ops[0]->dtype, 3, &b);
 	if (st != SIM_OK)
 		return st;
 	p.y = &k->out[0];
-	bool fast = ops[0]->dtype == IR_F32 && ops[1]->dtype == IR_F32;
 	sim_bcast_rows(&b, fast ? row_f32 : row_generic, &p);
 	return SIM_OK;
 }

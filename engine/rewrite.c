@@ -64,8 +64,10 @@ typedef struct eng_rncache {
 	const eng_rnode *rn;
 	ir_str op, domain, suffix;
 	bool opset;           /* the graph imports the op's domain */
-	uint32_t egen;        /* the scratch graph eop and edomain are strings of */
+	uint32_t egen;        /* the scratch graph eop, edomain and enode belong to */
 	ir_str eop, edomain;
+	ir_nid enode;         /* a node without attributes evaluates on one scratch node */
+	uint32_t enin;        /* ... of that many operands */
 } eng_rncache;
 
 #define RNC_SIZE 256 /* direct-mapped by the replacement node's address */
@@ -249,12 +251,21 @@ static eager_status eager_eval(rwjob *j, int i, uint32_t nin)
 	if (c && c->egen != w->eager_gen) {
 		c->eop = ir_intern_cstr(sg, rn->op);
 		c->edomain = c->domain ? ir_intern_cstr(sg, rn->domain) : 0;
+		c->enode = 0;
 		c->egen = ir_graph_oom(sg) ? 0 : w->eager_gen;
 	}
-	ir_val none[EAGER_LOCAL] = {0};
-	ir_nid sn = c ? ir_node_new_str(sg, c->edomain, c->eop, none, nin, 1, 0) : 0;
-	if (!sn)
-		return EAGER_ERROR;
+	/* the kernel reads the node's op, attributes and operand count only:
+	 * without attributes, one node serves every evaluation */
+	ir_nid sn = c && !rn->nattrs && c->enode && c->enin == nin ? c->enode : 0;
+	if (!sn) {
+		ir_val none[EAGER_LOCAL] = {0};
+		if (!c || !(sn = ir_node_new_str(sg, c->edomain, c->eop, none, nin, 1, 0)))
+			return EAGER_ERROR;
+		if (!rn->nattrs && c->egen) {
+			c->enode = sn;
+			c->enin = nin;
+		}
+	}
 	if (!sim_op_supported(ir_node_at(sg, sn)->opcode))
 		return EAGER_NODE;
 	eng_rwstatus st = put_attrs(j, sg, sn, rn);
@@ -405,7 +416,7 @@ static eng_rncache *rn_strings(rwjob *j, int i)
 		return c;
 	bool dflt = !rn->domain || strcmp(rn->domain, "ai.onnx") == 0;
 	*c = (eng_rncache){rn, ir_intern_cstr(j->g, rn->op), dflt ? 0 : ir_intern_cstr(j->g, rn->domain),
-			   eng_name_suffix(j->g, j->r, i), false, 0, 0, 0};
+			   eng_name_suffix(j->g, j->r, i), false, 0, 0, 0, 0, 0};
 	if (ir_graph_oom(j->g)) {
 		c->rn = NULL;
 		return NULL;
