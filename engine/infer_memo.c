@@ -1,4 +1,4 @@
-/* Inference of the replacement nodes, with calls remembered.
+/* Inference of the replacement nodes, remembered.
  *
  * A call (a node of an op without a registry entry: graft's fused ops are
  * functions) is inferred through an instance of its function's body, typed
@@ -6,19 +6,22 @@
  * inferring that instance costs far more than the rest of a rewrite.  Its
  * result depends on nothing else (ir_call_instance binds formals by type
  * only), and during one eng_apply a function, once in the graph, stays as
- * it is (eng_func_install adds missing ones and replaces none), so the
- * result types of a call are remembered under a key made of its op,
- * domain, arity, operand types and attributes, and reused for the next
- * call with the same key.  Only inferences without errors are kept. */
+ * it is (eng_func_install adds missing ones and replaces none).  A
+ * registered op's results depend on the same things plus the graph's
+ * opsets (which rewrites do not change), unless its inference read known
+ * values of its operands (ir_infer_node_ex tells).  So the result types are
+ * remembered under a key made of the op, domain, arity, operand types and
+ * attributes, and reused for the next node with the same key.  Only
+ * inferences without errors that read no values are kept. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine_internal.h"
 
-#define KEY_CAP 192      /* words of a key; calls with more are not remembered */
+#define KEY_CAP 192      /* words of a key; nodes with more are not remembered */
 #define MEMO_SLOTS 4096  /* table size (a power of two) */
 #define MEMO_MAX 2048    /* entries kept at most (half the slots) */
-#define MEMO_OUT 4       /* results remembered per call */
+#define MEMO_OUT 4       /* results remembered per node */
 
 typedef struct memo_ent {
 	uint64_t hash;      /* 0: empty slot */
@@ -115,7 +118,7 @@ static void put_attr(key *k, const ir_graph *g, const ir_attr *a)
 	}
 }
 
-/* The key of call n; k->ok false when it has none. */
+/* The key of node n; k->ok false when it has none. */
 static void make_key(key *k, const ir_graph *g, ir_nid n)
 {
 	const ir_node *x = ir_node_at(g, n);
@@ -195,7 +198,8 @@ static eng_memo *memo_of(eng_rw *w)
 void eng_infer_replacement(eng_rw *w, ir_nid n, ir_diags *d)
 {
 	ir_graph *g = w->g;
-	eng_memo *m = ir_node_at(g, n)->opcode == IR_OP_OPAQUE ? memo_of(w) : NULL;
+	bool call = ir_node_at(g, n)->opcode == IR_OP_OPAQUE;
+	eng_memo *m = memo_of(w);
 	key k;
 	if (m)
 		make_key(&k, g, n);
@@ -211,7 +215,8 @@ void eng_infer_replacement(eng_rw *w, ir_nid n, ir_diags *d)
 		return;
 	}
 	size_t errors = d->nerrors;
-	ir_infer_node(g, n, d, w->file);
-	if (d->nerrors == errors && !ir_graph_oom(g))
+	bool read = false;
+	ir_infer_node_ex(g, n, d, w->file, &read);
+	if (d->nerrors == errors && !ir_graph_oom(g) && (call || !read))
 		remember(m, e, &k, h, g, n);
 }

@@ -510,7 +510,7 @@ size_t ir_infer(ir_graph *g, ir_diags *d, const char *file)
 }
 
 /* Producers' known values are evaluated on demand, a few levels deep. */
-bool ir_infer_node(ir_graph *g, ir_nid n, ir_diags *d, const char *file)
+bool ir_infer_node_ex(ir_graph *g, ir_nid n, ir_diags *d, const char *file, bool *read_values)
 {
 	ir_icx cx;
 	ir_icx_init(&cx, g, d, file, 16);
@@ -518,5 +518,12 @@ bool ir_infer_node(ir_graph *g, ir_nid n, ir_diags *d, const char *file)
 		infer_one(&cx, g, n);
 	report_oom(&cx, g);
 	ir_icx_free(&cx);
+	if (read_values)
+		*read_values = cx.read_values;
 	return cx.errors == 0;
+}
+
+bool ir_infer_node(ir_graph *g, ir_nid n, ir_diags *d, const char *file)
+{
+	return ir_infer_node_ex(g, n, d, file, NULL);
 }

@@ -75,6 +75,7 @@ typedef struct ir_icx {
 	uint16_t opcode;
 	uint32_t nin, nout;
 	bool failed;   /* the current node reported an error */
+	bool read_values; /* ir_kv_get was asked (inference read known values) */
 	ir_shape out[IR_INFER_MAXOUT];
 } ir_icx;
 

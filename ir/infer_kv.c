@@ -231,6 +231,7 @@ static bool kv_eval(ir_icx *cx, const ir_value *x, ir_kval *k)
 bool ir_kv_get(ir_icx *cx, ir_val v, ir_kval *k)
 {
 	const ir_graph *g = cx->g;
+	cx->read_values = true;
 	if (!v || v >= g->values.n)
 		return false;
 	const ir_value *x = &g->values.v[v];

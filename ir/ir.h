@@ -556,6 +556,11 @@ size_t ir_op_count(void);
 size_t ir_infer(ir_graph *g, ir_diags *d, const char *file);
 /* Infers one node's results (after a rewrite). */
 bool ir_infer_node(ir_graph *g, ir_nid n, ir_diags *d, const char *file);
+/* ir_infer_node, telling in *read_values whether the inference read known
+ * values of the operands (a Reshape's shape, say).  When it did not, the
+ * results follow from the node's op, domain, attributes, operand types and
+ * the graph's opsets alone (the same inputs give the same results). */
+bool ir_infer_node_ex(ir_graph *g, ir_nid n, ir_diags *d, const char *file, bool *read_values);
 
 /* ---------------------------------------------------------------- verifier (verify.c) */
 /* Single definition, defined-before-use along the graph order (so no

@@ -86,6 +86,53 @@ Test(rewrite, each_call_gets_the_types_of_its_operands)
 	eng_ruleset_free(rs);
 }
 
+/* Registered ops' types are remembered too, but never from an inference
+ * that read operand values: two replacement Reshapes with operands of equal
+ * types and different shape constants get their own types, and equal
+ * Relus (remembered) get the types of their operands. */
+Test(rewrite, remembered_types_never_come_from_operand_values)
+{
+	eng_ruleset *rs = et_rules("version: 1\n"
+				   "rules:\n"
+				   "  - name: reshape_relu\n"
+				   "    pattern: |\n"
+				   "      r = Relu(Reshape($x, $s))\n"
+				   "    replace: |\n"
+				   "      r = Reshape(Relu($x), $s)\n");
+	ir_graph *g = et_graph("graph @g(%x: f32[2,6]) -> (%o1, %o2, %o3) {\n"
+			       "  %s1 = const i64[2] [3, 4]\n"
+			       "  %s2 = const i64[2] [4, 3]\n"
+			       "  %s3 = const i64[3] [2, 3, 2]\n"
+			       "  %a = Reshape(%x, %s1)\n"
+			       "  %o1 = Relu(%a)\n"
+			       "  %b = Reshape(%x, %s2)\n"
+			       "  %o2 = Relu(%b)\n"
+			       "  %c = Reshape(%x, %s3)\n"
+			       "  %o3 = Relu(%c)\n"
+			       "}\n");
+	eng_report rep;
+	ir_diags d;
+	ir_diags_init(&d);
+	cr_assert(et_apply(rs, g, &rep, &d));
+	cr_assert_eq(rep.iterations, 3);
+	cr_assert_eq(d.n, 0, "no warning");
+	static const char *const want[] = {"f32[3,4]", "f32[4,3]", "f32[2,3,2]"};
+	for (size_t i = 0; i < 3; i++) {
+		const ir_value *x = ir_value_at(g, ir_graph_output_at(g, i));
+		cr_assert_str_eq(ir_cstr(g, ir_node_at(g, x->node)->op), "Reshape");
+		char ty[64];
+		ir_type_format(g, x->type, ty, sizeof ty);
+		cr_assert_str_eq(ty, want[i], "output %zu: %s", i, ty);
+		const ir_value *r = ir_value_at(g, ir_node_input(g, x->node, 0));
+		ir_type_format(g, r->type, ty, sizeof ty);
+		cr_assert_str_eq(ty, "f32[2,6]", "the Relu of output %zu: %s", i, ty);
+	}
+	eng_report_free(&rep);
+	ir_diags_free(&d);
+	ir_graph_free(g);
+	eng_ruleset_free(rs);
+}
+
 /* Each rewrite's root is the node the one before made: every name is
  * "<root's name cut at 127>/bump" (cut at 255), composed only when asked,
  * through more levels than a composition reads (names.c cuts the chain). */

@@ -468,6 +468,32 @@ Test(infer, reshape_constant_shapes)
 	ir_graph_free(g);
 }
 
+/* ir_infer_node_ex tells whether the inference read operand values: a
+ * Reshape reads its shape, a Relu and a Conv read types only. */
+Test(infer, one_node_tells_whether_it_read_operand_values)
+{
+	ir_graph *g = irb_graph(14);
+	ir_val x = irb_input(g, "x", IR_F32, 4, I(1, 2, 4, 4));
+	ir_nid r, u, c;
+	one(g, "Reshape", V(x, irb_ints(g, "s", 2, I(2, 16))), 2, &r);
+	one(g, "Relu", V(x), 1, &u);
+	one(g, "Conv", V(x, irb_input(g, "w", IR_F32, 4, I(3, 2, 1, 1))), 2, &c);
+	ir_diags d;
+	ir_diags_init(&d);
+	bool read = false;
+	cr_assert(ir_infer_node_ex(g, r, &d, "t", &read));
+	cr_assert(read, "Reshape reads its shape operand");
+	irb_expect(g, irb_out(g, r), "f32[2,16]");
+	cr_assert(ir_infer_node_ex(g, u, &d, "t", &read));
+	cr_assert_not(read, "Relu reads types only");
+	cr_assert(ir_infer_node_ex(g, c, &d, "t", &read));
+	cr_assert_not(read, "Conv reads types only");
+	irb_expect(g, irb_out(g, c), "f32[1,3,4,4]");
+	cr_assert_eq(d.nerrors, 0);
+	ir_diags_free(&d);
+	ir_graph_free(g);
+}
+
 Test(infer, reshape_errors)
 {
 	ir_graph *g = irb_graph(13);
