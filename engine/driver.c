@@ -314,7 +314,7 @@ static bool may_match(drv *dv, level *lv, ir_nid n)
 		return false;
 	}
 	for (uint32_t k = 0; k < cnt; k++)
-		if (eng_match_plausible(dv->m, lv->rules[ri[k]], dv->g, n))
+		if (eng_match_plausible_indexed(dv->m, lv->rules[ri[k]], dv->g, n))
 			return true;
 	return false;
 }
@@ -651,7 +651,7 @@ static void visit(drv *dv, level *lv, ir_nid n, bool multi)
 		if (multi && r->nsinks < 2)
 			continue;
 		dv->applied = false;
-		eng_mstatus st = eng_match_at(dv->m, r, dv->g, n, dv->o->match_budget, on_match, dv);
+		eng_mstatus st = eng_match_indexed(dv->m, r, dv->g, n, dv->o->match_budget, on_match, dv);
 		if (st == ENG_M_NOMEM)
 			dv->error = true;
 		if (st == ENG_M_BUDGET)

@@ -373,6 +373,12 @@ bool eng_match_plausible(eng_matcher *m, const eng_rule *r, const ir_graph *g, i
  * bound to `at`, within `budget` search steps (0: unlimited). */
 eng_mstatus eng_match_at(eng_matcher *m, const eng_rule *r, const ir_graph *g, ir_nid at,
 			 uint32_t budget, eng_on_match fn, void *ctx);
+/* eng_match_plausible and eng_match_at for a rule the op index chose for
+ * `at` (eng_index_rules): they do not check the root's op again.
+ * requires: r's root pattern node accepts at's (op, domain). */
+bool eng_match_plausible_indexed(eng_matcher *m, const eng_rule *r, const ir_graph *g, ir_nid at);
+eng_mstatus eng_match_indexed(eng_matcher *m, const eng_rule *r, const ir_graph *g, ir_nid at,
+			      uint32_t budget, eng_on_match fn, void *ctx);
 /* The matched graph nodes of a complete binding in pattern order, chains
  * expanded; returns their count (out may be NULL to count only). */
 uint32_t eng_binding_nodes(const eng_binding *b, ir_nid *out);
@@ -434,6 +440,7 @@ struct eng_matcher {
 	pcre2_match_data *md;
 	eng_scratch scratch;
 	bool explain;
+	bool root_ok;            /* the search's root op is known to match (eng_match_indexed) */
 	int why_depth;
 	char why[ENG_WHY_CAP];
 };

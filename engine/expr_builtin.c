@@ -139,10 +139,11 @@ static bool fn_uses(eng_evalctx *c, const eng_ex *e, eng_ev *out)
 		return false;
 	int64_t n = 0;
 	bool r = false;
-	if (v != IR_NONE) {
+	if (v != IR_NONE && e->fn == FN_USES) {
 		n = ir_value_at(c->g, v)->nuses;
 		for (size_t i = 0; i < ir_graph_noutputs(c->g); i++)
 			n += ir_graph_output_at(c->g, i) == v;
+	} else if (v != IR_NONE) {
 		r = e->fn == FN_IS_OUTPUT ? ir_value_is_output(c->g, v) : is_constant(c->g, v);
 	}
 	*out = e->fn == FN_USES ? (eng_ev){.kind = EV_INT, .i = n} : (eng_ev){.kind = EV_BOOL, .i = r};

@@ -481,7 +481,7 @@ static bool bind_node(eng_matcher *m, int i, int p, ir_nid n)
 	char nb[96], ob[128];
 	if (eng_m_budget_hit(m))
 		return true;
-	if (!eng_op_matches(m, pn, m->g, n)) {
+	if (!(i == 0 && p == m->r->root && m->root_ok) && !eng_op_matches(m, pn, m->g, n)) {
 		ENG_M_FAIL(m, eng_m_depth(i, 0), "pattern node '%s' wants %s; node %s does not match", pn->name,
 		     eng_m_opm_text(pn, ob, sizeof ob), eng_m_node_text(m->g, n, nb, sizeof nb));
 		return false;
@@ -578,8 +578,14 @@ bool eng_match_plausible(eng_matcher *m, const eng_rule *r, const ir_graph *g, i
 	const eng_pnode *pn = &r->pnodes[r->root];
 	if (eng_m_is_chain(pn))
 		return true;
-	if (!eng_op_matches(m, pn, g, at))
-		return false;
+	return eng_op_matches(m, pn, g, at) && eng_match_plausible_indexed(m, r, g, at);
+}
+
+bool eng_match_plausible_indexed(eng_matcher *m, const eng_rule *r, const ir_graph *g, ir_nid at)
+{
+	const eng_pnode *pn = &r->pnodes[r->root];
+	if (eng_m_is_chain(pn))
+		return true;
 	bool var = pn->nins > 0 && pn->ins[pn->nins - 1].variadic;
 	int np = pn->nins - (var ? 1 : 0);
 	uint32_t nin = ir_node_at(g, at)->nin;
@@ -600,8 +606,8 @@ bool eng_match_plausible(eng_matcher *m, const eng_rule *r, const ir_graph *g, i
 	return true;
 }
 
-eng_mstatus eng_match_at(eng_matcher *m, const eng_rule *r, const ir_graph *g, ir_nid at,
-			 uint32_t budget, eng_on_match fn, void *ctx)
+static eng_mstatus match_at(eng_matcher *m, const eng_rule *r, const ir_graph *g, ir_nid at, uint32_t budget,
+			    eng_on_match fn, void *ctx, bool root_ok)
 {
 	m->status = ENG_M_DONE;
 	if (m->explain) {
@@ -610,10 +616,11 @@ eng_mstatus eng_match_at(eng_matcher *m, const eng_rule *r, const ir_graph *g, i
 	}
 	if (!r->order || r->npnodes < 1)
 		return ENG_M_DONE;
-	if (!m->explain && !eng_match_plausible(m, r, g, at))
+	if (!m->explain && !(root_ok ? eng_match_plausible_indexed(m, r, g, at) : eng_match_plausible(m, r, g, at)))
 		return ENG_M_DONE;
 	if (!reset(m, r, g))
 		return ENG_M_NOMEM;
+	m->root_ok = root_ok && !m->explain;
 	m->budget = budget;
 	m->steps = 0;
 	m->fn = fn;
@@ -623,7 +630,20 @@ eng_mstatus eng_match_at(eng_matcher *m, const eng_rule *r, const ir_graph *g, i
 		eng_m_chain_from_last(m, 0, r->root, at);
 	else
 		bind_node(m, 0, r->root, at);
+	m->root_ok = false;
 	return m->status;
+}
+
+eng_mstatus eng_match_at(eng_matcher *m, const eng_rule *r, const ir_graph *g, ir_nid at, uint32_t budget,
+			 eng_on_match fn, void *ctx)
+{
+	return match_at(m, r, g, at, budget, fn, ctx, false);
+}
+
+eng_mstatus eng_match_indexed(eng_matcher *m, const eng_rule *r, const ir_graph *g, ir_nid at, uint32_t budget,
+			      eng_on_match fn, void *ctx)
+{
+	return match_at(m, r, g, at, budget, fn, ctx, true);
 }
 
 uint32_t eng_binding_nodes(const eng_binding *b, ir_nid *out)

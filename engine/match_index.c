@@ -344,7 +344,7 @@ static bool find_at(find_state *fs, eng_index *ix, eng_matcher *m, const ir_grap
 		return false;
 	for (uint32_t k = 0; k < cnt; k++) {
 		c->first = c->out->n;
-		eng_mstatus st = eng_match_at(m, fs->rules[ri[k]], g, n, budget, collect, c);
+		eng_mstatus st = eng_match_indexed(m, fs->rules[ri[k]], g, n, budget, collect, c);
 		if (st == ENG_M_NOMEM || c->oom)
 			return false;
 		if (st == ENG_M_BUDGET && fs->exhausted[ri[k]]++ == 0) {

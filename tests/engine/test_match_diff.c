@@ -524,10 +524,15 @@ static char *random_rule(rng *r, bool *ok)
 
 static void compare(const eng_rule *rule, const ir_graph *g, eng_matcher *m, size_t *total)
 {
-	keys mine = {0}, ref = {0};
-	collect_ctx ctx = {&mine};
-	for (ir_nid n = ir_graph_first(g); n; n = ir_node_at(g, n)->next)
+	keys mine = {0}, ref = {0}, indexed = {0};
+	collect_ctx ctx = {&mine}, ictx = {&indexed};
+	for (ir_nid n = ir_graph_first(g); n; n = ir_node_at(g, n)->next) {
 		cr_assert_eq(eng_match_at(m, rule, g, n, 0, collect, &ctx), ENG_M_DONE);
+		/* what the driver calls where the index chose the rule: the same bindings */
+		if (eng_op_matches(m, &rule->pnodes[rule->root], g, n))
+			cr_assert_eq(eng_match_indexed(m, rule, g, n, 0, collect, &ictx), ENG_M_DONE);
+	}
+	keys_sort_unique(&indexed, false);
 	bf s = {.r = rule, .g = g, .m = m, .out = &ref};
 	bf_pnode(&s, 0);
 	keys_sort_unique(&mine, false);
@@ -538,7 +543,11 @@ static void compare(const eng_rule *rule, const ir_graph *g, eng_matcher *m, siz
 		     mine.n ? mine.v[0] : "-", ref.n ? ref.v[0] : "-");
 	for (size_t i = 0; i < mine.n; i++)
 		cr_assert_str_eq(mine.v[i], ref.v[i]);
+	cr_assert_eq(indexed.n, mine.n, "indexed %zu bindings, matcher %zu", indexed.n, mine.n);
+	for (size_t i = 0; i < mine.n; i++)
+		cr_assert_str_eq(indexed.v[i], mine.v[i]);
 	*total += mine.n;
+	keys_free(&indexed);
 	keys_free(&mine);
 	keys_free(&ref);
 }
