@@ -61,7 +61,6 @@ typedef struct level {
 	eng_index *ix;
 	ir_nid *cand;     /* the sweep's nodes */
 	size_t ncand, cand_cap, pos; /* pos: the next one */
-	ir_nid born;      /* nodes from this id on were created after the sweep started */
 	ir_nid head;      /* sweep_head's answer at pos, while that node is not removed */
 	size_t head_pos;
 	bool head_ok;
@@ -103,7 +102,8 @@ typedef struct drv {
 	ir_nid *changed;  /* nodes the current rewrite touched */
 	size_t nchanged, changed_cap;
 	uint32_t *passed; /* per node: passed by the sweep of group i (bit i, i < 32) */
-	size_t npassed;
+	uint32_t *pend;   /* per node: still to come in the sweep of group i (bit i, i < 32) */
+	size_t npassed;   /* nodes passed and pend describe (those made later: neither) */
 	uint8_t *dist;    /* scratch: per node, its distance from a change */
 	size_t ndist;
 	bool confirm;     /* the phase needs a confirming sweep */
@@ -320,9 +320,12 @@ static bool may_match(drv *dv, level *lv, ir_nid n)
 }
 
 /* Makes sure group i (whose rules can be anchored at n) visits n again:
- * its sweep will when n is an unvisited candidate still in place (not
- * `moved`), else its heap -- unless no rule of the group can match there. */
-static void schedule_at(drv *dv, int i, ir_nid n, bool moved)
+ * its sweep will when n is still to come in it, ahead of its head, and the
+ * sweep offers nodes to all the group's rules (not a confirming sweep of
+ * multi-sink rules); else its heap -- unless no rule of the group can
+ * match there.  A node the sweep left out (no rule of the group could
+ * match there when it started) or made later is never counted on. */
+static void schedule_at(drv *dv, int i, ir_nid n)
 {
 	level *lv = &dv->lv[i];
 	uint32_t bit = i < 32 ? 1u << i : 0;
@@ -330,8 +333,8 @@ static void schedule_at(drv *dv, int i, ir_nid n, bool moved)
 		return;
 	uint64_t label = dv->w.label[n];
 	ir_nid head = sweep_head(dv, lv);
-	bool passed = i >= 32 || (n < dv->npassed && dv->passed[n] & bit);
-	if (!moved && n < lv->born && head && label >= dv->w.label[head] && !passed)
+	bool pending = n < dv->npassed && (dv->pend[n] & bit);
+	if (pending && !dv->multi_only && head && label >= dv->w.label[head])
 		return;
 	if (!may_match(dv, lv, n))
 		return;
@@ -341,7 +344,7 @@ static void schedule_at(drv *dv, int i, ir_nid n, bool moved)
 }
 
 /* schedule_at for every group whose rules can be anchored at n. */
-static void schedule(drv *dv, ir_nid n, bool moved)
+static void schedule(drv *dv, ir_nid n)
 {
 	if (ir_node_at(dv->g, n)->dead)
 		return;
@@ -352,11 +355,11 @@ static void schedule(drv *dv, ir_nid n, bool moved)
 	if (dv->nlv > MASK_LEVELS) {
 		for (int i = 0; i < dv->nlv; i++)
 			if (relevant(dv, &dv->lv[i], n, false))
-				schedule_at(dv, i, n, moved);
+				schedule_at(dv, i, n);
 		return;
 	}
 	for (uint64_t b = level_bits(dv, n, false); b; b &= b - 1)
-		schedule_at(dv, lowest(b), n, moved);
+		schedule_at(dv, lowest(b), n);
 }
 
 /* The next node group lv visits, or 0; *swept: it comes from the sweep
@@ -385,8 +388,10 @@ static ir_nid level_next(drv *dv, level *lv, int i, bool *swept)
 	}
 	ir_nid head = sweep_head(dv, lv);
 	if (head) {
-		if (i < 32 && head < dv->npassed)
+		if (i < 32 && head < dv->npassed) {
 			dv->passed[head] |= bit;
+			dv->pend[head] &= ~bit;
+		}
 		lv->pos++;
 		/* a node moved before the sweep reached it is passed where it was,
 		 * and may lie ahead of the next one now */
@@ -488,11 +493,14 @@ static bool reach_users(drv *dv, ir_nid x, uint32_t seen, size_t *n)
 	return true;
 }
 
-/* Which groups need revisits: those whose sweep is over or behind a
- * changed node (a sweep that has not reached the changes yet will see
- * everything downstream of them, which comes later in graph order), and
- * those whose sweep passed a node that moves may have put ahead of its
- * head (the sweep will not come back to it: on_moved, level_next). */
+/* Which groups need revisits downstream of the changes: those whose sweep
+ * is over or behind a changed node (a sweep that has not reached the
+ * changes yet will see the nodes downstream of them it holds, which come
+ * later in graph order; those it left out could not match, and only a
+ * change of their operands, which touches them, changes that), those whose
+ * sweep passed a node that moves may have put ahead of its head (the sweep
+ * will not come back to it: on_moved, level_next), and all during a
+ * confirming sweep, which offers nodes to multi-sink rules only. */
 static void needy_groups(drv *dv, bool *needs)
 {
 	uint64_t first = UINT64_MAX;
@@ -501,7 +509,7 @@ static void needy_groups(drv *dv, bool *needs)
 			first = dv->w.label[dv->changed[i]];
 	for (int i = 0; i < dv->nlv; i++) {
 		ir_nid head = sweep_head(dv, &dv->lv[i]);
-		needs[i] = !head || first < dv->w.label[head] || dv->lv[i].moved_ahead;
+		needs[i] = !head || first < dv->w.label[head] || dv->lv[i].moved_ahead || dv->multi_only;
 	}
 }
 
@@ -521,9 +529,10 @@ static int node_reach(drv *dv, ir_nid n, const bool *needs)
 	return reach;
 }
 
-/* Schedules the changed nodes and the nodes downstream of them that a new
- * match's root can be: a changed node can only be in a match at a pattern
- * node accepting its op, whose height bounds the distance to the root.  A
+/* Schedules the changed nodes (for every group: a node made meanwhile is
+ * in no sweep) and the nodes downstream of them that a new match's root
+ * can be: a changed node can only be in a match at a pattern node
+ * accepting its op, whose height bounds the distance to the root.  A
  * neighbourhood too large to walk makes the phase end with a confirming
  * sweep instead. */
 static void revisit_cone(drv *dv)
@@ -531,7 +540,7 @@ static void revisit_cone(drv *dv)
 	eng_rw *w = &dv->w;
 	uint32_t seen = eng_rw_stamp(w);
 	bool needs[64];
-	size_t n = 0, nchanged;
+	size_t n = 0;
 	if (!seen || !ensure_dist(dv) || dv->nlv > 64) {
 		dv->error = true;
 		return;
@@ -543,14 +552,16 @@ static void revisit_cone(drv *dv)
 		if (reach >= 0 && !reach_node(dv, c, reach, seen, &n))
 			dv->error = true;
 	}
-	nchanged = n;
 	for (size_t head = 0; head < n && !dv->error; head++)
 		if (dv->dist[w->tmp2[head]] > 0 && !reach_users(dv, w->tmp2[head], seen, &n)) {
 			dv->confirm = dv->confirm_all = true;
 			break;
 		}
 	for (size_t i = 0; i < n; i++)
-		schedule(dv, w->tmp2[i], i < nchanged);
+		schedule(dv, w->tmp2[i]);
+	for (size_t i = 0; i < dv->nchanged; i++) /* those no needy group reaches from */
+		if (w->stamp[dv->changed[i]] != seen)
+			schedule(dv, dv->changed[i]);
 	dv->nchanged = 0;
 }
 
@@ -689,38 +700,55 @@ static bool push_cand(level *lv, ir_nid n)
 	return true;
 }
 
+/* Group i's sweep takes node n (pending until it passes n). */
+static void take(drv *dv, int i, ir_nid n)
+{
+	if (!push_cand(&dv->lv[i], n))
+		dv->error = true;
+	else if (i < 32)
+		dv->pend[n] |= 1u << i;
+}
+
 /* Every group's sweep: its candidate nodes, in graph order (for a sweep
- * confirming the multi-sink rules, only where they can be anchored). */
+ * confirming the multi-sink rules, only where they can be anchored), where
+ * a rule of the group can match as far as eng_match_plausible tells.  The
+ * walk over the graph reads what that check reads while it is in cache;
+ * a node left out becomes plausible only when its operands change, which
+ * touches it and schedules it (revisit_cone). */
 static void start_sweep(drv *dv)
 {
 	bool multi = dv->multi_only;
-	ir_nid born = (ir_nid)ir_nnodes_total(dv->g) + 1;
-	if (born > dv->npassed) {
-		uint32_t *p = realloc(dv->passed, (size_t)born * sizeof *p);
-		if (!p) {
+	size_t nodes = ir_nnodes_total(dv->g) + 1;
+	if (nodes > dv->npassed) {
+		uint32_t *p = realloc(dv->passed, nodes * sizeof *p);
+		if (p)
+			dv->passed = p;
+		uint32_t *q = p ? realloc(dv->pend, nodes * sizeof *q) : NULL;
+		if (!q) {
 			dv->error = true;
 			return;
 		}
-		dv->passed = p;
-		dv->npassed = born;
+		dv->pend = q;
+		dv->npassed = nodes;
 	}
 	memset(dv->passed, 0, dv->npassed * sizeof *dv->passed);
+	memset(dv->pend, 0, dv->npassed * sizeof *dv->pend);
 	for (int i = 0; i < dv->nlv; i++) {
 		dv->lv[i].moved_ahead = false;
 		dv->lv[i].ncand = dv->lv[i].pos = 0;
 		dv->lv[i].nback = dv->lv[i].bpos = 0;
 		dv->lv[i].started = false;
-		dv->lv[i].born = born;
 		dv->lv[i].head_ok = false;
 	}
 	bool masked = dv->nlv <= MASK_LEVELS;
 	for (ir_nid n = ir_graph_first(dv->g); n && !dv->error; n = ir_node_at(dv->g, n)->next) {
 		if (masked) /* the groups whose bit is set, lowest first */
 			for (uint64_t b = level_bits(dv, n, multi); b; b &= b - 1)
-				dv->error = dv->error || !push_cand(&dv->lv[lowest(b)], n);
+				if (may_match(dv, &dv->lv[lowest(b)], n))
+					take(dv, lowest(b), n);
 		for (int i = 0; !masked && i < dv->nlv; i++)
-			if (relevant(dv, &dv->lv[i], n, multi) && !push_cand(&dv->lv[i], n))
-				dv->error = true;
+			if (relevant(dv, &dv->lv[i], n, multi) && may_match(dv, &dv->lv[i], n))
+				take(dv, i, n);
 	}
 	dv->since_sweep = 0;
 }
@@ -868,6 +896,7 @@ static void drv_free(drv *dv)
 	free(dv->dist);
 	free(dv->changed);
 	free(dv->passed);
+	free(dv->pend);
 }
 
 bool eng_apply(const eng_ruleset *rs, ir_graph *g, const eng_options *o, eng_report *rep, ir_diags *d)

@@ -157,6 +157,46 @@ Test(driver, moved_nodes_are_revisited_by_sweeps_they_passed)
 	eng_ruleset_free(rs);
 }
 
+/* A node a higher group makes lies ahead of a lower group's sweep, which
+ * collected its nodes before: that group must still visit it.  Here %b
+ * becomes a Tanh while tanh_relu's sweep has not started (it stands at %a,
+ * before the change), and only tanh_relu's rules can be anchored at a
+ * Tanh; a second application must find nothing. */
+Test(driver, new_nodes_ahead_of_a_lower_sweep_are_visited)
+{
+	eng_ruleset *rs = et_rules("rules:\n"
+				   "  - name: sigmoid_tanh\n"
+				   "    benefit: 10\n"
+				   "    pattern: |\n"
+				   "      y = Sigmoid($x)\n"
+				   "    replace: |\n"
+				   "      y = Tanh($x)\n"
+				   "  - name: tanh_relu\n"
+				   "    benefit: 1\n"
+				   "    pattern: |\n"
+				   "      y = Tanh($x)\n"
+				   "    replace: |\n"
+				   "      y = Relu($x)\n");
+	ir_graph *g = et_graph("graph @g(%x: f32[4]) -> (%a, %b) {\n"
+			       "  %a = Tanh(%x)\n"
+			       "  %b = Sigmoid(%x)\n"
+			       "}\n");
+	eng_report rep, again;
+	ir_diags d;
+	ir_diags_init(&d);
+	cr_assert(et_apply(rs, g, &rep, &d));
+	cr_assert_eq(rep.n, 3, "%zu rewrites", rep.n);
+	cr_assert_eq(et_count(g, "Relu"), 2);
+	cr_assert_eq(et_count(g, "Tanh") + et_count(g, "Sigmoid"), 0);
+	cr_assert(et_apply(rs, g, &again, &d));
+	cr_assert_eq(again.n, 0, "the first application reached the fixpoint");
+	eng_report_free(&again);
+	eng_report_free(&rep);
+	ir_diags_free(&d);
+	ir_graph_free(g);
+	eng_ruleset_free(rs);
+}
+
 Test(driver, lower_phases_run_first)
 {
 	eng_ruleset *rs = et_rules("rules:\n"
@@ -321,7 +361,15 @@ static const char *simplify =
 	"    pattern: |\n"
 	"      r = Relu(graft::SigA($x))\n"
 	"    replace: |\n"
-	"      r = graft::ReluSigA($x)\n";
+	"      r = graft::ReluSigA($x)\n"
+	/* a higher group makes a node only a lower group's rules can be
+	 * anchored at, possibly ahead of that group's sweep */
+	"  - name: relu_neg\n"
+	"    benefit: 2\n"
+	"    pattern: |\n"
+	"      r = Relu(Neg($x))\n"
+	"    replace: |\n"
+	"      r = Identity(graft::RN($x))\n";
 
 /* A random DAG of the ops the rules above look at. */
 static char *random_graph(unsigned seed, int nodes)
