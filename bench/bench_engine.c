@@ -213,6 +213,7 @@ static eng_options bench_options(void)
 {
 	eng_options o = eng_default_options();
 	o.verify_each = false;
+	o.records = false; /* as `graft opt` without --trace or --json */
 	return o;
 }
 

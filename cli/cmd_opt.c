@@ -100,33 +100,6 @@ static bool load_rules(eng_ruleset *rs, const opt_args *a, ir_diags *d)
 	return ok;
 }
 
-/* Rewrites per rule, in order of first appearance. */
-typedef struct tally {
-	const char **rule;
-	size_t *count;
-	size_t n;
-} tally;
-
-static bool count_rules(const eng_report *rep, tally *t)
-{
-	t->rule = calloc(rep->n + 1, sizeof *t->rule);
-	t->count = calloc(rep->n + 1, sizeof *t->count);
-	t->n = 0;
-	if (!t->rule || !t->count)
-		return false;
-	for (size_t i = 0; i < rep->n; i++) {
-		if (rep->v[i].rejected)
-			continue;
-		size_t k = 0;
-		while (k < t->n && strcmp(t->rule[k], rep->v[i].rule) != 0)
-			k++;
-		if (k == t->n)
-			t->rule[t->n++] = rep->v[i].rule;
-		t->count[k]++;
-	}
-	return true;
-}
-
 static void print_names(FILE *f, const eng_report *rep, const ir_graph *g, const eng_ref *v, size_t n)
 {
 	char buf[ENG_NAME_CAP];
@@ -134,8 +107,7 @@ static void print_names(FILE *f, const eng_report *rep, const ir_graph *g, const
 		fprintf(f, "%s%s", i ? ", " : "", eng_ref_label(rep, g, v[i], buf, sizeof buf));
 }
 
-static void print_text(FILE *f, const opt_args *a, const ir_graph *g, const eng_report *rep, const tally *t,
-		       const double *ms)
+static void print_text(FILE *f, const opt_args *a, const ir_graph *g, const eng_report *rep, const double *ms)
 {
 	for (size_t i = 0; a->trace && i < rep->n; i++) {
 		const eng_rewrite *w = &rep->v[i];
@@ -151,8 +123,8 @@ static void print_text(FILE *f, const opt_args *a, const ir_graph *g, const eng_
 	fprintf(f, "%s: %zu -> %zu nodes, %zu rewrite%s, %zu constant%s folded (load %.1f ms, rewrite %.1f ms, write %.1f ms)\n",
 		a->model, rep->nodes_before, rep->nodes_after, rep->iterations, rep->iterations == 1 ? "" : "s",
 		rep->folded, rep->folded == 1 ? "" : "s", ms[0], ms[1], ms[2]);
-	for (size_t k = 0; k < t->n; k++)
-		fprintf(f, "  %-32s %zu\n", t->rule[k], t->count[k]);
+	for (size_t k = 0; k < rep->nrules; k++)
+		fprintf(f, "  %-32s %zu\n", rep->rules[k], rep->counts[k]);
 }
 
 static void json_names(json *j, const char *key, const eng_report *rep, const ir_graph *g, const eng_ref *v,
@@ -184,7 +156,7 @@ static void json_rewrite(json *j, const eng_report *rep, const ir_graph *g, cons
 	json_end_obj(j);
 }
 
-static void print_json(FILE *f, const ir_graph *g, const eng_report *rep, const tally *t, const double *ms)
+static void print_json(FILE *f, const ir_graph *g, const eng_report *rep, const double *ms)
 {
 	json j;
 	json_begin(&j, f);
@@ -196,9 +168,9 @@ static void print_json(FILE *f, const ir_graph *g, const eng_report *rep, const 
 	json_end_arr(&j);
 	json_key(&j, "per_rule");
 	json_obj(&j);
-	for (size_t k = 0; k < t->n; k++) {
-		json_key(&j, t->rule[k]);
-		json_int(&j, (long long)t->count[k]);
+	for (size_t k = 0; k < rep->nrules; k++) {
+		json_key(&j, rep->rules[k]);
+		json_int(&j, (long long)rep->counts[k]);
 	}
 	json_end_obj(&j);
 	json_key(&j, "nodes_before");
@@ -222,15 +194,10 @@ static void print_json(FILE *f, const ir_graph *g, const eng_report *rep, const 
 static void summary(const opt_args *a, const ir_graph *g, const eng_report *rep, const double *ms)
 {
 	FILE *f = strcmp(a->out, "-") == 0 ? stderr : stdout;
-	tally t;
-	if (!count_rules(rep, &t))
-		fprintf(stderr, "graft opt: error: out of memory\n");
-	else if (a->json)
-		print_json(f, g, rep, &t, ms);
+	if (a->json)
+		print_json(f, g, rep, ms);
 	else
-		print_text(f, a, g, rep, &t, ms);
-	free(t.rule);
-	free(t.count);
+		print_text(f, a, g, rep, ms);
 }
 
 static int run(const opt_args *a, eng_ruleset *rs, ir_diags *d)
@@ -249,6 +216,7 @@ static int run(const opt_args *a, eng_ruleset *rs, ir_diags *d)
 	eng_options o = eng_default_options();
 	if (a->max_rewrites)
 		o.max_iterations = (uint32_t)a->max_rewrites;
+	o.records = a->trace || a->json; /* the summary needs the counts per rule only */
 	eng_report rep;
 	bool ok = eng_apply(rs, g, &o, &rep, d);
 	double t2 = now_ms();

@@ -29,6 +29,7 @@ eng_options eng_default_options(void)
 	eng_options o = {0};
 	o.max_iterations = 0; /* automatic: 10 per node of the graph, plus 1000 */
 	o.match_budget = 20000;
+	o.records = true;
 #ifndef NDEBUG
 	o.verify_each = true;
 #endif
@@ -40,6 +41,8 @@ void eng_report_free(eng_report *r)
 	eng_arena_free(r->names); /* every record's names */
 	free(r->newnames);
 	free(r->v);
+	free(r->rules);
+	free(r->counts);
 	memset(r, 0, sizeof *r);
 }
 
@@ -113,6 +116,7 @@ typedef struct drv {
 	uint64_t rewrites, max_rewrites;
 	const eng_rule *ring[RING];
 	ir_nid last_at;   /* the root of the last match offered to the rewriter */
+	size_t last_rule; /* the report's count the last rewrite went to */
 	const eng_rule **exhausted; /* rules whose match budget ran out */
 	size_t *nexhausted;
 	size_t nex;
@@ -582,15 +586,34 @@ static bool push_record(drv *dv, const eng_rewrite *rec)
 	return true;
 }
 
+/* One more rewrite by rule r in the report's counts. */
+static void count_rule(drv *dv, const eng_rule *r)
+{
+	eng_report *rep = dv->rep;
+	size_t k = rep->nrules;
+	if (k && rep->rules[dv->last_rule] == r->name) /* runs of one rule are common */
+		k = dv->last_rule;
+	for (size_t i = 0; k == rep->nrules && i < rep->nrules; i++)
+		if (rep->rules[i] == r->name)
+			k = i;
+	if (k == rep->nrules) /* room for every enabled rule: collect_rules */
+		rep->rules[rep->nrules++] = r->name;
+	rep->counts[k]++;
+	dv->last_rule = k;
+}
+
 static bool on_match(void *ctx, const eng_binding *b)
 {
 	drv *dv = ctx;
 	eng_rewrite rec = {0};
 	dv->last_at = b->pnode[b->rule->root];
-	eng_rwstatus st = eng_rw_apply(&dv->w, b, dv->rep ? &rec : NULL);
-	bool keep = dv->rep && (st == ENG_RW_DONE || (st == ENG_RW_REJECTED && rec.cycles_before >= 0));
+	eng_rwstatus st = eng_rw_apply(&dv->w, b, dv->rep && dv->o->records ? &rec : NULL);
+	bool keep = dv->rep && dv->o->records &&
+		    (st == ENG_RW_DONE || (st == ENG_RW_REJECTED && rec.cycles_before >= 0));
 	if (keep && !push_record(dv, &rec))
 		st = ENG_RW_ERROR;
+	if (st == ENG_RW_DONE && dv->rep)
+		count_rule(dv, b->rule);
 	if (st == ENG_RW_ERROR) {
 		dv->error = true;
 		return true;
@@ -831,6 +854,12 @@ static void free_levels(drv *dv)
 static bool collect_rules(drv *dv, const eng_ruleset *rs)
 {
 	dv->all = malloc((rs->n ? rs->n : 1) * sizeof *dv->all);
+	if (dv->rep) {
+		dv->rep->rules = calloc(rs->n ? rs->n : 1, sizeof *dv->rep->rules);
+		dv->rep->counts = calloc(rs->n ? rs->n : 1, sizeof *dv->rep->counts);
+		if (!dv->rep->rules || !dv->rep->counts)
+			return false;
+	}
 	dv->lv = calloc(rs->n ? rs->n : 1, sizeof *dv->lv);
 	dv->exhausted = calloc(rs->n ? rs->n : 1, sizeof *dv->exhausted);
 	dv->nexhausted = calloc(rs->n ? rs->n : 1, sizeof *dv->nexhausted);

@@ -98,7 +98,8 @@ typedef struct eng_options {
 	uint32_t max_iterations; /* rewrites before giving up (non-convergence); 0: 10 per node + 1000 */
 	uint32_t match_budget;   /* backtracking steps per anchored match attempt */
 	bool verify_each;        /* run the verifier after every rewrite (debug builds default on) */
-	bool trace;              /* record every rewrite (always recorded when report != NULL) */
+	bool records;            /* keep every rewrite's record in the report (rule, nodes, cycles);
+				  * off: the counts per rule only (eng_default_options: on) */
 	const void *hw;          /* hardware description for `when: cheaper` (NULL: default) */
 } eng_options;
 
@@ -133,6 +134,9 @@ typedef struct eng_report {
 	size_t iterations;
 	size_t folded; /* constant nodes folded */
 	bool converged;
+	const char **rules; /* the rules that rewrote, in the order of their first rewrite */
+	size_t *counts;     /* per rule: its rewrites (not those the cost guard undid) */
+	size_t nrules;
 	void *names;   /* where the records' name lists live (freed by eng_report_free) */
 	struct eng_newname *newnames; /* how ENG_REF_NEW names are composed */
 	size_t nnewnames;

@@ -54,6 +54,57 @@ Test(driver, higher_benefit_first)
 	eng_ruleset_free(rs);
 }
 
+/* The report counts the rewrites per rule in the order of each rule's
+ * first rewrite, with records or (eng_options.records off) without: the
+ * counts do not depend on them. */
+Test(driver, counts_per_rule_with_and_without_records)
+{
+	eng_ruleset *rs = et_rules("rules:\n"
+				   "  - name: relu_sigmoid\n"
+				   "    benefit: 1\n"
+				   "    pattern: |\n"
+				   "      r = Relu($x)\n"
+				   "    replace: |\n"
+				   "      r = Sigmoid($x)\n"
+				   "  - name: neg_neg\n"
+				   "    benefit: 5\n"
+				   "    pattern: |\n"
+				   "      n = Neg(Neg($x))\n"
+				   "    replace: |\n"
+				   "      n = $x\n");
+	const char *gir = "graph @g(%x: f32[4]) -> (%o) {\n"
+			  "  %a = Relu(%x)\n"
+			  "  %b = Neg(%a)\n"
+			  "  %c = Neg(%b)\n"
+			  "  %d = Relu(%c)\n"
+			  "  %e = Neg(%d)\n"
+			  "  %f = Neg(%e)\n"
+			  "  %o = Relu(%f)\n"
+			  "}\n";
+	for (int records = 0; records < 2; records++) {
+		ir_graph *g = et_graph(gir);
+		eng_options o = eng_default_options();
+		o.verify_each = true;
+		o.records = records;
+		eng_report rep;
+		ir_diags d;
+		ir_diags_init(&d);
+		cr_assert(eng_apply(rs, g, &o, &rep, &d));
+		cr_assert_eq(rep.iterations, 5);
+		cr_assert_eq(rep.n, records ? 5u : 0u, "records %d: %zu records", records, rep.n);
+		cr_assert_eq(rep.nrules, 2);
+		cr_assert_str_eq(rep.rules[0], "neg_neg");
+		cr_assert_eq(rep.counts[0], 2);
+		cr_assert_str_eq(rep.rules[1], "relu_sigmoid");
+		cr_assert_eq(rep.counts[1], 3);
+		cr_assert_eq(et_count(g, "Sigmoid"), 3);
+		eng_report_free(&rep);
+		ir_diags_free(&d);
+		ir_graph_free(g);
+	}
+	eng_ruleset_free(rs);
+}
+
 /* A revisit is queued only when a rule could match there (the root's op
  * and its operands' producers' ops): the Relu is no ReluNeg root while its
  * operand comes from a Tanh or a Sigmoid, and becomes one when the lower

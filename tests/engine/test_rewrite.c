@@ -625,6 +625,7 @@ Test(rewrite, cost_guard_rejects_a_costlier_rewrite)
 	cr_assert_eq(rep.iterations, 0);
 	cr_assert_eq(rep.n, 1, "the rejected attempt is reported");
 	cr_assert(rep.v[0].rejected);
+	cr_assert_eq(rep.nrules, 0, "a rewrite the guard undid is not counted");
 	cr_assert(rep.v[0].cycles_after >= rep.v[0].cycles_before);
 	cr_assert_eq(rep.v[0].nmatched, 1, "the rejected attempt names the node it matched");
 	cr_assert_eq(et_count(g, "Relu"), 1);
