@@ -617,11 +617,14 @@ void ir_consts_remove(ir_graph *g, const ir_val *v, size_t n)
 		return;
 	}
 	memset(gone, 0, words * sizeof *gone);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (i + 8 < n) /* the values are scattered: fetch ahead */
+			__builtin_prefetch(&g->values.v[v[i + 8]]);
 		if (g->values.v[v[i]].def_kind == IR_DEF_CONST) {
 			g->values.v[v[i]].def_kind = IR_DEF_NONE;
 			gone[v[i] / 64] |= 1ull << (v[i] % 64);
 		}
+	}
 	uint32_t j = 0;
 	for (uint32_t i = 0; i < g->consts.n; i++) {
 		ir_val c = g->consts.v[i];
@@ -659,10 +662,8 @@ ir_opset ir_graph_opset_at(const ir_graph *g, size_t i)
 
 int64_t ir_graph_opset(const ir_graph *g, const char *domain)
 {
-	if (!domain || strcmp(domain, "ai.onnx") == 0)
-		domain = "";
-	ir_str d = ir_str_lookup(g, domain, strlen(domain));
-	if (!d && domain[0])
+	ir_str d = 0; /* the default domain ("" and "ai.onnx") */
+	if (domain && domain[0] && strcmp(domain, "ai.onnx") != 0 && !(d = ir_str_lookup(g, domain, strlen(domain))))
 		return -1;
 	for (uint32_t i = 0; i < g->opsets.n; i++)
 		if (g->opsets.v[i].domain == d)

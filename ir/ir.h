@@ -381,6 +381,8 @@ ir_node *ir_node_at(const ir_graph *g, ir_nid n);
  * fetched, so a pass walking a list of nodes runs stage 3 - k on the node
  * k * d places ahead. */
 void ir_prefetch_node(const ir_graph *g, ir_nid n, int stage);
+/* Asks the cache for value v's entry (a pass over scattered values). */
+void ir_prefetch_value(const ir_graph *g, ir_val v);
 size_t ir_nnodes_total(const ir_graph *g); /* ids are 1..n (dead ones included) */
 size_t ir_graph_nnodes(const ir_graph *g); /* live nodes */
 ir_nid ir_graph_first(const ir_graph *g);
