@@ -125,6 +125,7 @@ typedef struct drv {
 	opmask *masks;    /* per op string id: which groups' rules can be anchored at it */
 	size_t nmasks;
 	bool applied, error, stopped;
+	bool unlabelled;  /* the order labels are still to be given (eng_rw_init) */
 } drv;
 
 /* Room for one more entry in a list of n entries (the heap or the backlog). */
@@ -763,8 +764,12 @@ static void start_sweep(drv *dv)
 		dv->lv[i].started = false;
 		dv->lv[i].head_ok = false;
 	}
-	bool masked = dv->nlv <= MASK_LEVELS;
+	bool masked = dv->nlv <= MASK_LEVELS, label = dv->unlabelled;
+	uint64_t x = 0;
+	dv->unlabelled = false;
 	for (ir_nid n = ir_graph_first(dv->g); n && !dv->error; n = ir_node_at(dv->g, n)->next) {
+		if (label)
+			dv->w.label[n] = x += ENG_LABEL_GAP;
 		if (masked) /* the groups whose bit is set, lowest first */
 			for (uint64_t b = level_bits(dv, n, multi); b; b &= b - 1)
 				if (may_match(dv, &dv->lv[lowest(b)], n))
@@ -939,7 +944,8 @@ bool eng_apply(const eng_ruleset *rs, ir_graph *g, const eng_options *o, eng_rep
 	}
 	size_t nodes = ir_graph_nnodes(g);
 	dv.max_rewrites = dv.o->max_iterations ? dv.o->max_iterations : 10 * (uint64_t)nodes + 1000;
-	bool ok = eng_rw_init(&dv.w, g, d) && (dv.m = eng_matcher_new()) && collect_rules(&dv, rs);
+	bool ok = eng_rw_init(&dv.w, g, d, false) && (dv.m = eng_matcher_new()) && collect_rules(&dv, rs);
+	dv.unlabelled = ok; /* the first sweep's walk labels the nodes (start_sweep) */
 	if (ok) {
 		dv.w.verify_each = dv.o->verify_each;
 		dv.w.hw = dv.o->hw;

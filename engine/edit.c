@@ -9,7 +9,7 @@
 #include "engine_internal.h"
 #include "sim.h"
 
-#define GAP (1ull << 32) /* label spacing after a relabelling */
+#define GAP ENG_LABEL_GAP
 
 static bool grow(eng_rw *w, void **v, size_t *cap, size_t need, size_t size)
 {
@@ -71,7 +71,7 @@ static void relabel(eng_rw *w)
 		w->label[n] = x;
 }
 
-bool eng_rw_init(eng_rw *w, ir_graph *g, ir_diags *d)
+bool eng_rw_init(eng_rw *w, ir_graph *g, ir_diags *d, bool label)
 {
 	memset(w, 0, sizeof *w);
 	w->g = g;
@@ -79,7 +79,8 @@ bool eng_rw_init(eng_rw *w, ir_graph *g, ir_diags *d)
 	w->nn_first = (ir_nid)ir_nnodes_total(g) + 1;
 	if (!ensure_ids(w))
 		return false;
-	relabel(w);
+	if (label)
+		relabel(w);
 	return true;
 }
 

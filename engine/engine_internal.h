@@ -581,8 +581,11 @@ typedef struct eng_memo eng_memo;
 void eng_infer_replacement(eng_rw *w, ir_nid n, ir_diags *d);
 void eng_memo_free(eng_memo *m);
 
-/* requires: g in topological order. */
-bool eng_rw_init(eng_rw *w, ir_graph *g, ir_diags *d);
+/* requires: g in topological order.  With label false the caller labels
+ * the nodes before any edit: node k of the graph order (from 1) gets
+ * k * ENG_LABEL_GAP (a pass that walks the graph anyway saves a walk). */
+bool eng_rw_init(eng_rw *w, ir_graph *g, ir_diags *d, bool label);
+#define ENG_LABEL_GAP (1ull << 32) /* order label spacing after a relabelling */
 /* Removes the batched dead constants and frees the context. */
 void eng_rw_free(eng_rw *w);
 /* Applies one complete match: builds and infers the replacement, checks

@@ -262,7 +262,7 @@ bool eng_fold_node(eng_rw *w, ir_nid n)
 size_t eng_fold_constants(ir_graph *g, ir_diags *d)
 {
 	eng_rw w;
-	if (!eng_rw_init(&w, g, d)) {
+	if (!eng_rw_init(&w, g, d, true)) {
 		ir_error(d, NULL, 0, 0, "out of memory");
 		return 0;
 	}
