@@ -243,20 +243,10 @@ void eng_rw_sweep(eng_rw *w)
 		eng_rw_flush_consts(w);
 }
 
-#define DEAD_AHEAD 8 /* constants whose value entry is fetched ahead of the check */
-
 void eng_rw_flush_consts(eng_rw *w)
 {
-	size_t j = 0;
-	for (size_t i = 0; i < w->ndead; i++) {
-		if (i + DEAD_AHEAD < w->ndead)
-			ir_prefetch_value(w->g, w->dead[i + DEAD_AHEAD]);
-		ir_val v = w->dead[i];
-		if (ir_value_at(w->g, v)->def_kind == IR_DEF_CONST && value_dead(w->g, v))
-			w->dead[j++] = v;
-	}
-	if (j)
-		ir_consts_remove(w->g, w->dead, j);
+	if (w->ndead) /* those still unused (nothing revives a dead constant now, but it costs nothing) */
+		ir_consts_remove(w->g, w->dead, w->ndead);
 	w->ndead = 0;
 }
 

@@ -612,7 +612,8 @@ void ir_consts_remove(ir_graph *g, const ir_val *v, size_t n)
 	uint64_t *gone = n ? ir_alloc(g, words * sizeof *gone) : NULL;
 	if (!gone) {
 		for (size_t i = 0; i < n; i++)
-			if (g->values.v[v[i]].def_kind == IR_DEF_CONST)
+			if (g->values.v[v[i]].def_kind == IR_DEF_CONST && g->values.v[v[i]].nuses == 0 &&
+			    !ir_value_is_output(g, v[i]))
 				ir_const_remove(g, v[i]);
 		return;
 	}
@@ -620,8 +621,9 @@ void ir_consts_remove(ir_graph *g, const ir_val *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (i + 8 < n) /* the values are scattered: fetch ahead */
 			__builtin_prefetch(&g->values.v[v[i + 8]]);
-		if (g->values.v[v[i]].def_kind == IR_DEF_CONST) {
-			g->values.v[v[i]].def_kind = IR_DEF_NONE;
+		ir_value *x = &g->values.v[v[i]];
+		if (x->def_kind == IR_DEF_CONST && x->nuses == 0 && !ir_value_is_output(g, v[i])) {
+			x->def_kind = IR_DEF_NONE;
 			gone[v[i] / 64] |= 1ull << (v[i] % 64);
 		}
 	}

@@ -350,8 +350,9 @@ void ir_graph_set_output(ir_graph *g, size_t i, ir_val v);
 bool ir_value_is_output(const ir_graph *g, ir_val v);
 /* Removes a constant that has no uses and is not an output. */
 void ir_const_remove(ir_graph *g, ir_val v);
-/* Removes n constants (each unused and not an output; duplicates allowed) in
- * one pass over the constant list. */
+/* Removes those of the n values v that are constants without uses and not
+ * graph outputs (others are left alone; duplicates allowed), in one pass
+ * over the constant list. */
 void ir_consts_remove(ir_graph *g, const ir_val *v, size_t n);
 
 /* ---- uses */
@@ -381,8 +382,6 @@ ir_node *ir_node_at(const ir_graph *g, ir_nid n);
  * fetched, so a pass walking a list of nodes runs stage 3 - k on the node
  * k * d places ahead. */
 void ir_prefetch_node(const ir_graph *g, ir_nid n, int stage);
-/* Asks the cache for value v's entry (a pass over scattered values). */
-void ir_prefetch_value(const ir_graph *g, ir_val v);
 size_t ir_nnodes_total(const ir_graph *g); /* ids are 1..n (dead ones included) */
 size_t ir_graph_nnodes(const ir_graph *g); /* live nodes */
 ir_nid ir_graph_first(const ir_graph *g);

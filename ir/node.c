@@ -262,12 +262,6 @@ void ir_prefetch_node(const ir_graph *g, ir_nid n, int stage)
 	}
 }
 
-void ir_prefetch_value(const ir_graph *g, ir_val v)
-{
-	if (v && v < g->values.n)
-		__builtin_prefetch(&g->values.v[v]);
-}
-
 size_t ir_nnodes_total(const ir_graph *g)
 {
 	return g->nodes.n - 1;

@@ -100,7 +100,7 @@ Test(graph, node_prefetch_hints_are_safe)
 }
 
 /* Removing a batch of constants keeps the others in their order;
- * duplicates and already removed ones are ignored. */
+ * duplicates, already removed ones, used ones and outputs are left alone. */
 Test(graph, constants_removed_in_a_batch)
 {
 	ir_graph *g = ir_graph_new();
@@ -109,6 +109,8 @@ Test(graph, constants_removed_in_a_batch)
 		float x = (float)i;
 		c[i] = ir_const_new(g, 0, ir_tensor_new(g, 0, IR_F32, 0, NULL, &x, sizeof x));
 	}
+	ir_node_new(g, NULL, "Neg", &c[6], 1, 1, 0); /* c[6] has a use */
+	ir_graph_add_output(g, c[8]);                /* c[8] is an output */
 	ir_val gone[120];
 	size_t n = 0;
 	for (int i = 0; i < 200; i += 2)
@@ -116,10 +118,14 @@ Test(graph, constants_removed_in_a_batch)
 	gone[n++] = c[4];   /* a duplicate */
 	ir_consts_remove(g, gone, n);
 	ir_consts_remove(g, gone, 3); /* already removed */
-	cr_assert_eq(ir_graph_nconsts(g), 100);
-	for (size_t i = 0; i < 100; i++)
-		cr_assert_eq(ir_graph_const_at(g, i), c[2 * i + 1]);
+	cr_assert_eq(ir_graph_nconsts(g), 102);
+	cr_assert_eq(ir_graph_const_at(g, 0), c[1]);
+	cr_assert_eq(ir_graph_const_at(g, 3), c[6], "used: kept in its place");
+	cr_assert_eq(ir_graph_const_at(g, 5), c[8], "an output: kept in its place");
+	for (size_t i = 6; i < 102; i++)
+		cr_assert_eq(ir_graph_const_at(g, i), c[2 * (i - 2) + 1]);
 	cr_assert_eq(ir_value_at(g, c[0])->def_kind, IR_DEF_NONE);
+	cr_assert_eq(ir_value_at(g, c[6])->def_kind, IR_DEF_CONST);
 	ir_graph_free(g);
 }
 
