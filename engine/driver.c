@@ -108,7 +108,9 @@ typedef struct drv {
 	uint32_t *pend;   /* per node: still to come in the sweep of group i (bit i, i < 32) */
 	size_t npassed;   /* nodes passed and pend describe (those made later: neither) */
 	uint8_t *dist;    /* scratch: per node, its distance from a change */
-	size_t ndist;
+	uint8_t *tsweep;  /* per node: the sweep (mod 256) during which a rewrite last touched it */
+	size_t ndist;     /* nodes dist and tsweep have room for */
+	uint8_t sweep_no; /* the current sweep's number (mod 256) */
 	bool confirm;     /* the phase needs a confirming sweep */
 	bool confirm_all; /* ... for every rule: a neighbourhood was too large to revisit */
 	bool multi_only;  /* the current sweep confirms multi-sink rules only */
@@ -341,7 +343,10 @@ static void schedule_at(drv *dv, int i, ir_nid n)
 	bool pending = n < dv->npassed && (dv->pend[n] & bit);
 	if (pending && !dv->multi_only && head && label >= dv->w.label[head])
 		return;
-	if (!may_match(dv, lv, n))
+	/* the sweep took n iff a rule could match there when it started, and
+	 * that can change only when a rewrite touches n */
+	bool known = bit && n < dv->npassed && n < dv->ndist && !dv->multi_only && dv->tsweep[n] != dv->sweep_no;
+	if (known ? !((dv->pend[n] | dv->passed[n]) & bit) : !may_match(dv, lv, n))
 		return;
 	if (!(lv->started ? heap_push(lv, label, n) : back_push(lv, label, n)))
 		dv->error = true;
@@ -463,9 +468,13 @@ static bool ensure_dist(drv *dv)
 	while (cap < need)
 		cap *= 2;
 	uint8_t *v = realloc(dv->dist, cap);
-	if (!v)
+	if (v)
+		dv->dist = v;
+	uint8_t *t = v ? realloc(dv->tsweep, cap) : NULL;
+	if (!t)
 		return false;
-	dv->dist = v;
+	memset(t + dv->ndist, (uint8_t)(dv->sweep_no + 1), cap - dv->ndist); /* not touched in this sweep */
+	dv->tsweep = t;
 	dv->ndist = cap;
 	return true;
 }
@@ -551,6 +560,9 @@ static void revisit_cone(drv *dv)
 		return;
 	}
 	needy_groups(dv, needs);
+	for (size_t i = 0; i < dv->nchanged; i++)
+		if (dv->changed[i] < dv->ndist)
+			dv->tsweep[dv->changed[i]] = dv->sweep_no;
 	for (size_t i = 0; i < dv->nchanged && !dv->error; i++) {
 		ir_nid c = dv->changed[i];
 		int reach = ir_node_at(dv->g, c)->dead ? -1 : node_reach(dv, c, needs);
@@ -757,6 +769,7 @@ static void start_sweep(drv *dv)
 	}
 	memset(dv->passed, 0, dv->npassed * sizeof *dv->passed);
 	memset(dv->pend, 0, dv->npassed * sizeof *dv->pend);
+	dv->sweep_no++; /* no node is touched in the new sweep yet (a wrap only costs checks) */
 	for (int i = 0; i < dv->nlv; i++) {
 		dv->lv[i].moved_ahead = false;
 		dv->lv[i].ncand = dv->lv[i].pos = 0;
@@ -928,6 +941,7 @@ static void drv_free(drv *dv)
 	free(dv->qmask);
 	free(dv->masks);
 	free(dv->dist);
+	free(dv->tsweep);
 	free(dv->changed);
 	free(dv->passed);
 	free(dv->pend);
