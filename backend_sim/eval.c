@@ -337,8 +337,6 @@ static sim_status finish_results(sim_kctx *k, ir_dtype half, bool round)
 
 static sim_status run_kernel(sim_kctx *k, const kentry *e, const sim_tensor *const *in)
 {
-	const ir_opinfo *info = ir_op_info(ir_node_at(k->g, k->node)->opcode);
-	bool cube = info && (info->traits & IR_TRAIT_CUBE);
 	uint32_t n = k->nin ? k->nin : 1;
 	sim_tensor ltmp[RUN_LOCAL];
 	const sim_tensor *luse[RUN_LOCAL];
@@ -352,10 +350,7 @@ static sim_status run_kernel(sim_kctx *k, const kentry *e, const sim_tensor *con
 		}
 		return sim_nomem(k);
 	}
-	if (local) {
-		memset(tmp, 0, n * sizeof *tmp);
-		memset(use, 0, n * sizeof *use);
-	}
+	/* prepare_operand sets use[i] (tmp[i] only when use[i] points at it) */
 	ir_dtype half = IR_UNDEF;
 	sim_status st = SIM_OK;
 	uint32_t i = 0;
@@ -370,6 +365,8 @@ static sim_status run_kernel(sim_kctx *k, const kentry *e, const sim_tensor *con
 		k->in = in;
 	}
 	if (st == SIM_OK) {
+		const ir_opinfo *info = k->mode == SIM_CUBE ? ir_op_info(ir_node_at(k->g, k->node)->opcode) : NULL;
+		bool cube = info && (info->traits & IR_TRAIT_CUBE);
 		bool round = k->mode == SIM_FP16 || (k->mode == SIM_CUBE && !cube);
 		st = finish_results(k, half, round);
 	}
