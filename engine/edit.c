@@ -97,6 +97,7 @@ void eng_rw_free(eng_rw *w)
 	free(w->nn);
 	free(w->nn_of);
 	free(w->rnc);
+	eng_excache_free(w->exc);
 	free(w->hw_own);
 	eng_memo_free(w->memo);
 	ir_graph_free(w->eager);

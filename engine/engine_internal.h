@@ -539,6 +539,7 @@ typedef struct eng_rw {
 	ir_nid nn_first;      /* the first node id made while rewriting */
 	size_t nn_ids;
 	struct eng_rncache *rnc; /* per replacement node of a rule: its strings in g (rewrite.c) */
+	struct eng_excache *exc; /* constants of replacements that no match changes (rewrite.c) */
 	size_t folded;        /* nodes folded into constants */
 	bool oom;
 } eng_rw;
@@ -581,6 +582,8 @@ typedef struct eng_memo eng_memo;
 void eng_infer_replacement(eng_rw *w, ir_nid n, ir_diags *d);
 void eng_memo_free(eng_memo *m);
 
+/* Frees rewrite.c's cache of fixed constants (eng_rw_free). */
+void eng_excache_free(struct eng_excache *c);
 /* requires: g in topological order.  With label false the caller labels
  * the nodes before any edit: node k of the graph order (from 1) gets
  * k * ENG_LABEL_GAP (a pass that walks the graph anyway saves a walk). */

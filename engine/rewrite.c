@@ -72,6 +72,67 @@ typedef struct eng_rncache {
 
 #define RNC_SIZE 256 /* direct-mapped by the replacement node's address */
 
+/* A replacement's constant expression that reads nothing of the match
+ * (`const([-1, 1, 1, 1])`): evaluated once, copied for each rewrite. */
+typedef struct eng_excache {
+	const eng_ex *e;
+	int state; /* 0: fixed, not evaluated yet; 1: reads the match; 2: t holds its tensor */
+	sim_tensor t;
+} eng_excache;
+
+#define EXC_SIZE 64 /* direct-mapped by the expression's address */
+
+void eng_excache_free(eng_excache *c)
+{
+	for (int i = 0; c && i < EXC_SIZE; i++)
+		if (c[i].state == 2)
+			sim_tensor_free(&c[i].t);
+	free(c);
+}
+
+/* Whether e's value is the same for every match: literals, and fill,
+ * const and arithmetic on them. */
+static bool ex_fixed(const eng_ex *e)
+{
+	if (e->kind == EX_CAPTURE || e->kind == EX_NODE)
+		return false;
+	if (e->kind == EX_CALL && e->fn != FN_FILL && e->fn != FN_CONST && e->fn != FN_ABS && e->fn != FN_MIN &&
+	    e->fn != FN_MAX)
+		return false;
+	for (int i = 0; i < e->nargs; i++)
+		if (!ex_fixed(e->args[i]))
+			return false;
+	return true;
+}
+
+/* The tensor of fill/const expression e into *out (owned): a copy of the
+ * one evaluated before when e reads nothing of the match. */
+static bool eval_tensor(rwjob *j, const eng_ex *e, char *why, size_t why_n, sim_tensor *out)
+{
+	eng_rw *w = j->w;
+	if (!w->exc && !(w->exc = calloc(EXC_SIZE, sizeof *w->exc)))
+		return eng_eval_tensor(e, j->g, j->b, &w->scratch, why, why_n, out);
+	eng_excache *c = &w->exc[((uintptr_t)e / sizeof *e) % EXC_SIZE];
+	if (c->e != e) {
+		if (c->state == 2)
+			sim_tensor_free(&c->t);
+		*c = (eng_excache){.e = e, .state = ex_fixed(e) ? 0 : 1};
+	}
+	if (c->state == 1)
+		return eng_eval_tensor(e, j->g, j->b, &w->scratch, why, why_n, out);
+	if (c->state == 0) {
+		if (!eng_eval_tensor(e, j->g, j->b, &w->scratch, why, why_n, &c->t))
+			return false; /* an error is reported each time */
+		c->state = 2;
+	}
+	if (!sim_tensor_alloc(out, c->t.dtype, c->t.rank, c->t.dims)) {
+		snprintf(why, why_n, "out of memory");
+		return false;
+	}
+	memcpy(out->data, c->t.data, sim_nbytes(&c->t));
+	return true;
+}
+
 /* Reports why a replacement was dropped ("what: detail"). */
 static void warn(rwjob *j, const char *what, const char *detail)
 {
@@ -363,7 +424,7 @@ static eng_rwstatus operand_vals(rwjob *j, const eng_roperand *o, uint32_t *n)
 		eng_scratch_reset(&j->w->scratch);
 		if (j->defer && j->nexpr < EAGER_EXPRS) { /* a tensor until a node takes it */
 			int k = j->r->nrnodes + j->nexpr;
-			if (eng_eval_tensor(o->expr, j->g, b, &j->w->scratch, why, sizeof why, &j->eg[k].t)) {
+			if (eval_tensor(j, o->expr, why, sizeof why, &j->eg[k].t)) {
 				j->eg[k].on = true;
 				j->nexpr++;
 				v = EAGER_REF | (uint32_t)k;

@@ -471,6 +471,45 @@ Test(rewrite, small_constant_arithmetic_is_evaluated_without_nodes)
 	eng_ruleset_free(rs);
 }
 
+/* A constant expression that reads nothing of the match is evaluated once
+ * and copied for each rewrite: every rewrite gets its own constant with
+ * the same data, next to one that reads the match (shape($x)). */
+Test(rewrite, fixed_constant_expressions_are_copied_for_each_rewrite)
+{
+	eng_ruleset *rs = et_rules("rules:\n"
+				   "  - name: shift\n"
+				   "    pattern: |\n"
+				   "      y = Relu($x)\n"
+				   "    replace: |\n"
+				   "      y = Add(Add($x, Mul(const([1.0, 2.0]), fill([2], 3.0))), fill(shape($x), 0.5))\n");
+	ir_graph *g = et_graph("graph @g(%x: f32[2], %z: f32[3,2]) -> (%a, %b, %c) {\n"
+			       "  %a = Relu(%x)\n"
+			       "  %b = Relu(%x)\n"
+			       "  %c = Relu(%z)\n"
+			       "}\n");
+	eng_report rep;
+	ir_diags d;
+	ir_diags_init(&d);
+	cr_assert(et_apply(rs, g, &rep, &d));
+	cr_assert_eq(rep.iterations, 3);
+	cr_assert_eq(ir_graph_nconsts(g), 6, "each rewrite its own two constants");
+	size_t shifts = 0, halves = 0;
+	for (size_t i = 0; i < ir_graph_nconsts(g); i++) {
+		const ir_tensor *t = ir_tensor_at(g, ir_value_at(g, ir_graph_const_at(g, i))->tensor);
+		const float *f = t->data;
+		if (t->nbytes == 8 && f[0] == 3.0f && f[1] == 6.0f)
+			shifts++;
+		else if (f[0] == 0.5f)
+			halves++;
+	}
+	cr_assert_eq(shifts, 3, "[1, 2] * [3, 3] in every rewrite");
+	cr_assert_eq(halves, 3);
+	eng_report_free(&rep);
+	ir_diags_free(&d);
+	ir_graph_free(g);
+	eng_ruleset_free(rs);
+}
+
 /* A rewrite rejected after its constants were evaluated leaves no
  * constant behind; an op the simulator lacks is built as a node. */
 Test(rewrite, rejected_eager_results_leave_nothing_behind)
