@@ -409,9 +409,11 @@ static ir_nid level_next(drv *dv, level *lv, int i, bool *swept)
 		if (next && dv->w.label[next] < dv->w.label[head])
 			lv->moved_ahead = true;
 		/* the nodes the sweep reaches next, and what matching them reads */
-		for (int s = 0; s < 4; s++)
-			if (lv->pos + (size_t)(4 - s) * PREFETCH_STEP < lv->ncand)
-				ir_prefetch_node(dv->g, lv->cand[lv->pos + (size_t)(4 - s) * PREFETCH_STEP], s);
+		for (int s = 0; s < IR_PREFETCH_STAGES; s++) {
+			size_t ahead = lv->pos + (size_t)(IR_PREFETCH_STAGES - s) * PREFETCH_STEP;
+			if (ahead < lv->ncand)
+				ir_prefetch_node(dv->g, lv->cand[ahead], s);
+		}
 	}
 	*swept = head != 0;
 	return head;

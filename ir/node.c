@@ -255,10 +255,18 @@ void ir_prefetch_node(const ir_graph *g, ir_nid n, int stage)
 		if (!u->v || u->v >= g->values.n)
 			continue;
 		const ir_value *v = &g->values.v[u->v];
-		if (stage == 2)
+		if (stage == 2) {
 			__builtin_prefetch(v);
-		else if (v->def_kind == IR_DEF_NODE && v->node < g->nodes.n)
-			__builtin_prefetch(&g->nodes.v[v->node]);
+		} else if (v->def_kind == IR_DEF_NODE && v->node < g->nodes.n) {
+			if (stage == 3)
+				__builtin_prefetch(&g->nodes.v[v->node]);
+		} else if (v->def_kind == IR_DEF_CONST && v->tensor && v->tensor < g->tensors.n) {
+			const ir_tensor *t = &g->tensors.v[v->tensor];
+			if (stage == 3)
+				__builtin_prefetch(t);
+			else if (t->data)
+				__builtin_prefetch(t->data);
+		}
 	}
 }
 

@@ -86,10 +86,12 @@ Test(graph, node_prefetch_hints_are_safe)
 {
 	ir_graph *g = ir_graph_new();
 	ir_val x = ir_input_new(g, ir_intern_cstr(g, "x"), ir_type_unknown(), 0);
-	ir_val ins[2] = {x, IR_NONE};
-	ir_nid n = ir_node_new(g, NULL, "Add", ins, 2, 1, 0);
+	float one = 1;
+	ir_val c = ir_const_new(g, 0, ir_tensor_new(g, 0, IR_F32, 0, NULL, &one, sizeof one));
+	ir_val ins[3] = {x, IR_NONE, c};
+	ir_nid n = ir_node_new(g, NULL, "Add", ins, 3, 1, 0);
 	ir_nid m = ir_node_new(g, NULL, "Relu", (ir_val[]){ir_node_output(g, n, 0)}, 1, 1, 0);
-	for (int stage = 0; stage < 4; stage++) {
+	for (int stage = 0; stage < IR_PREFETCH_STAGES; stage++) {
 		ir_prefetch_node(g, 0, stage);
 		ir_prefetch_node(g, n, stage);
 		ir_prefetch_node(g, m, stage);
