@@ -376,13 +376,14 @@ ir_nid ir_node_new(ir_graph *g, const char *domain, const char *op, const ir_val
 ir_nid ir_node_new_str(ir_graph *g, ir_str domain, ir_str op, const ir_val *ins, uint32_t nin, uint32_t nout,
 		       ir_nid before);
 ir_node *ir_node_at(const ir_graph *g, ir_nid n);
-/* A hint for a pass about to read node n, its operands' producers and its
- * constant operands: stage 0 fetches the node into the cache, 1 its
- * operand slots, 2 their values, 3 the values' producers and constants'
- * tensor entries, 4 the constants' data; each stage reads what the one
- * before fetched, so a pass walking a list of nodes runs stage
- * IR_PREFETCH_STAGES - 1 - k on the node k * d places ahead. */
-#define IR_PREFETCH_STAGES 5
+/* A hint for a pass about to read node n, its operands' producers (and
+ * theirs' operands) and its constant operands: stage 0 fetches the node
+ * into the cache, 1 its operand slots, 2 their values, 3 the values'
+ * producers and the constants' tensor entries, 4 the constants' data and
+ * the producers' operand slots, 5 those slots' values; each stage reads
+ * what the one before fetched, so a pass walking a list of nodes runs
+ * stage IR_PREFETCH_STAGES - 1 - k on the node k * d places ahead. */
+#define IR_PREFETCH_STAGES 6
 void ir_prefetch_node(const ir_graph *g, ir_nid n, int stage);
 size_t ir_nnodes_total(const ir_graph *g); /* ids are 1..n (dead ones included) */
 size_t ir_graph_nnodes(const ir_graph *g); /* live nodes */

@@ -258,13 +258,24 @@ void ir_prefetch_node(const ir_graph *g, ir_nid n, int stage)
 		if (stage == 2) {
 			__builtin_prefetch(v);
 		} else if (v->def_kind == IR_DEF_NODE && v->node < g->nodes.n) {
-			if (stage == 3)
-				__builtin_prefetch(&g->nodes.v[v->node]);
+			const ir_node *p = &g->nodes.v[v->node];
+			if (stage == 3) {
+				__builtin_prefetch(p);
+				continue;
+			}
+			uint32_t pin = p->nin < 4 ? p->nin : 4;
+			for (uint32_t j = 0; j < pin; j++) {
+				const ir_use *pu = &g->uses.v[p->in + j];
+				if (stage == 4)
+					__builtin_prefetch(pu);
+				else if (stage == 5 && pu->v && pu->v < g->values.n)
+					__builtin_prefetch(&g->values.v[pu->v]);
+			}
 		} else if (v->def_kind == IR_DEF_CONST && v->tensor && v->tensor < g->tensors.n) {
 			const ir_tensor *t = &g->tensors.v[v->tensor];
 			if (stage == 3)
 				__builtin_prefetch(t);
-			else if (t->data)
+			else if (stage == 4 && t->data)
 				__builtin_prefetch(t->data);
 		}
 	}
