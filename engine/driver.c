@@ -475,7 +475,9 @@ static bool ensure_dist(drv *dv)
 	uint8_t *t = v ? realloc(dv->tsweep, cap) : NULL;
 	if (!t)
 		return false;
-	memset(t + dv->ndist, (uint8_t)(dv->sweep_no + 1), cap - dv->ndist); /* not touched in this sweep */
+	/* "touched in the sweep before this one": not in this sweep or the next 254 (the
+	 * number of a later sweep would make nodes look touched in it) */
+	memset(t + dv->ndist, (uint8_t)(dv->sweep_no - 1), cap - dv->ndist);
 	dv->tsweep = t;
 	dv->ndist = cap;
 	return true;
