@@ -433,3 +433,52 @@ sim_status sim_k_where(sim_kctx *k)
 	sim_bcast_rows(&b, row_where, &p);
 	return SIM_OK;
 }
+
+/* ---------------------------------------------------------------- without a node */
+
+sim_status sim_eval_small(uint16_t opcode, const sim_tensor *const *in, uint32_t nin, sim_tensor *out)
+{
+	memset(out, 0, sizeof *out);
+	const sim_tensor *x = nin ? in[0] : NULL;
+	switch (opcode) {
+	case IR_OP_Add:
+	case IR_OP_Sub:
+	case IR_OP_Mul:
+	case IR_OP_Div:
+	case IR_OP_Pow: {
+		if (nin != 2 || !x || !in[1] || x->dtype != IR_F32 || in[1]->dtype != IR_F32)
+			return SIM_UNSUPPORTED;
+		int whole = one_row(x, in[1]);
+		if (whole < 0)
+			return SIM_UNSUPPORTED;
+		const sim_tensor *big = in[whole];
+		if (!sim_tensor_alloc_raw(out, IR_F32, big->rank, big->dims))
+			return SIM_ENOMEM;
+		binary_args p = {opcode, x, in[1], out, SIM_CLASS_FLOAT};
+		size_t at[2] = {0, 0};
+		int64_t step[2] = {sim_numel(x) == 1 ? 0 : 1, sim_numel(in[1]) == 1 ? 0 : 1};
+		int64_t cnt = (int64_t)sim_numel(big);
+		if (cnt > 0)
+			row_f32(&p, 0, at, step, cnt);
+		return SIM_OK;
+	}
+	case IR_OP_Relu:
+	case IR_OP_Sqrt:
+	case IR_OP_Erf:
+	case IR_OP_Sigmoid:
+	case IR_OP_Neg:
+	case IR_OP_Tanh:
+	case IR_OP_LeakyRelu:
+	case IR_OP_HardSigmoid: {
+		if (nin != 1 || !x || x->dtype != IR_F32)
+			return SIM_UNSUPPORTED;
+		if (!sim_tensor_alloc_raw(out, IR_F32, x->rank, x->dims))
+			return SIM_ENOMEM;
+		unary_args a = {opcode, opcode == IR_OP_LeakyRelu ? 0.01f : 0.2f, 0.5f}; /* sim_k_unary's defaults */
+		unary_f32(&a, x->data, out->data, sim_numel(x));
+		return SIM_OK;
+	}
+	default:
+		return SIM_UNSUPPORTED;
+	}
+}

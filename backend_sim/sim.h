@@ -138,6 +138,15 @@ sim_status sim_eval_node(const ir_graph *g, ir_nid n, const sim_opts *o, const s
  * undefined.  Only in fp32 mode (o NULL or SIM_FP32) are buffers taken. */
 sim_status sim_eval_node_give(const ir_graph *g, ir_nid n, const sim_opts *o, const sim_tensor *const *in,
 			      uint32_t nin, const bool *give, sim_tensor *out, uint32_t nout, ir_diags *d);
+/* sim_eval_node in fp32 mode for an op without attributes, without a
+ * graph node: the same kernels compute elementwise arithmetic (Add, Sub,
+ * Mul, Div, Pow) on f32 operands of equal shapes or with a one-element
+ * operand, and the unary activations (Relu, Sqrt, Erf, Sigmoid, Neg, Tanh,
+ * LeakyRelu, HardSigmoid with their default attributes) on f32.  *out is
+ * an owned tensor on SIM_OK.  SIM_UNSUPPORTED for anything else, which
+ * sim_eval_node then evaluates (the rule engine folds small constants this
+ * way first). */
+sim_status sim_eval_small(uint16_t opcode, const sim_tensor *const *in, uint32_t nin, sim_tensor *out);
 
 /* True when the simulator has a kernel for this registry opcode. */
 bool sim_op_supported(uint16_t opcode);

@@ -347,11 +347,16 @@ static eager_status eager_eval(rwjob *j, int i, uint32_t nin)
 		}
 		in_bytes += pin[k] ? sim_nbytes(pin[k]) : 0;
 	}
-	ir_diags quiet;
-	ir_diags_init(&quiet);
 	sim_tensor out;
-	bool ok = sim_eval_node(sg, sn, NULL, pin, nin, &out, 1, &quiet) == SIM_OK;
-	ir_diags_free(&quiet);
+	/* without attributes, arithmetic and activations need no node */
+	sim_status ss = rn->nattrs ? SIM_UNSUPPORTED : sim_eval_small(ir_node_at(sg, sn)->opcode, pin, nin, &out);
+	if (ss == SIM_UNSUPPORTED) {
+		ir_diags quiet;
+		ir_diags_init(&quiet);
+		ss = sim_eval_node(sg, sn, NULL, pin, nin, &out, 1, &quiet);
+		ir_diags_free(&quiet);
+	}
+	bool ok = ss == SIM_OK;
 	if (ok && sim_nbytes(&out) > EAGER_BYTES && sim_nbytes(&out) > 2 * in_bytes) {
 		sim_tensor_free(&out); /* growth: the fold's limit decides */
 		ok = false;

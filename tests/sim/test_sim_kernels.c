@@ -859,3 +859,61 @@ Test(kernels, every_registry_op_has_a_kernel)
 		cr_assert(sim_op_supported(op), "no kernel for %s", ir_op_info(op)->name);
 	cr_assert(!sim_op_supported(IR_OP_OPAQUE));
 }
+
+/* sim_eval_small, the node-free path constant folding takes first, gives
+ * bit for bit what sim_eval_node gives for each op it takes (equal shapes,
+ * one-element operands on either side, Pow by 2, NaN and infinities), and
+ * leaves the rest to sim_eval_node: broadcasts over more than one row,
+ * other dtypes, other ops, attributes' ops. */
+Test(kernels, small_path_matches_sim_eval_node)
+{
+	static const char *const binary_ops[] = {"Add", "Sub", "Mul", "Div", "Pow"};
+	static const char *const unary_ops[] = {"Relu", "Sqrt", "Erf", "Sigmoid", "Neg", "Tanh", "LeakyRelu",
+						"HardSigmoid"};
+	static const float a4[4] = {-1.5f, 0.0f, 2.25f, NAN}, b4[4] = {3.0f, -0.5f, INFINITY, 2.0f};
+	static const float two = 2.0f, half = 0.5f;
+	const int64_t d4[2] = {2, 2}, d1[2] = {1, 1};
+	ir_val a = st_f32(g, 2, d4, a4), b = st_f32(g, 2, d4, b4), s0 = st_f32(g, 0, NULL, &two),
+	       s11 = st_f32(g, 2, d1, &half);
+	ir_val pairs[][2] = {{a, b}, {a, s0}, {s0, a}, {b, s11}, {s11, b}, {s0, s11}};
+	ir_graph_add_opset(g, "", 17);
+	for (size_t o = 0; o < sizeof binary_ops / sizeof *binary_ops; o++)
+		for (size_t p = 0; p < sizeof pairs / sizeof *pairs; p++) {
+			ir_nid n = st_node(g, binary_ops[o], pairs[p], 2, 1);
+			sim_tensor *want = st_eval(g, n, SIM_FP32), va, vb, got;
+			cr_assert(sim_tensor_view(g, ir_value_at(g, pairs[p][0])->tensor, &va));
+			cr_assert(sim_tensor_view(g, ir_value_at(g, pairs[p][1])->tensor, &vb));
+			const sim_tensor *in[2] = {&va, &vb};
+			cr_assert_eq(sim_eval_small(ir_node_at(g, n)->opcode, in, 2, &got), SIM_OK, "%s", binary_ops[o]);
+			cr_assert_eq(got.rank, want[0].rank);
+			cr_assert_eq(sim_nbytes(&got), sim_nbytes(&want[0]));
+			cr_assert(memcmp(got.data, want[0].data, sim_nbytes(&got)) == 0, "%s, pair %zu", binary_ops[o], p);
+			sim_tensor_free(&got);
+			sim_tensors_free(want, 1);
+		}
+	for (size_t o = 0; o < sizeof unary_ops / sizeof *unary_ops; o++) {
+		ir_nid n = st_node(g, unary_ops[o], &a, 1, 1);
+		sim_tensor *want = st_eval(g, n, SIM_FP32), va, got;
+		cr_assert(sim_tensor_view(g, ir_value_at(g, a)->tensor, &va));
+		const sim_tensor *in[1] = {&va};
+		cr_assert_eq(sim_eval_small(ir_node_at(g, n)->opcode, in, 1, &got), SIM_OK, "%s", unary_ops[o]);
+		cr_assert(memcmp(got.data, want[0].data, sim_nbytes(&got)) == 0, "%s", unary_ops[o]);
+		sim_tensor_free(&got);
+		sim_tensors_free(want, 1);
+	}
+	/* what it leaves to sim_eval_node */
+	const int64_t d3[1] = {2}, di[1] = {2};
+	static const float row[2] = {1, 2};
+	static const int64_t ints[2] = {1, 2};
+	ir_val r = st_f32(g, 1, d3, row), i = st_i64(g, 1, di, ints);
+	sim_tensor va, vr, vi, got;
+	cr_assert(sim_tensor_view(g, ir_value_at(g, a)->tensor, &va));
+	cr_assert(sim_tensor_view(g, ir_value_at(g, r)->tensor, &vr));
+	cr_assert(sim_tensor_view(g, ir_value_at(g, i)->tensor, &vi));
+	const sim_tensor *bcast[2] = {&va, &vr}, *int2[2] = {&vi, &vi}, *one[1] = {&va};
+	cr_assert_eq(sim_eval_small(IR_OP_Add, bcast, 2, &got), SIM_UNSUPPORTED, "[2,2] + [2] is two rows");
+	cr_assert_eq(sim_eval_small(IR_OP_Add, int2, 2, &got), SIM_UNSUPPORTED, "i64");
+	cr_assert_eq(sim_eval_small(IR_OP_Relu, int2, 1, &got), SIM_UNSUPPORTED, "i64");
+	cr_assert_eq(sim_eval_small(IR_OP_Clip, one, 1, &got), SIM_UNSUPPORTED, "Clip");
+	cr_assert_eq(sim_eval_small(IR_OP_Add, one, 1, &got), SIM_UNSUPPORTED, "one operand");
+}
