@@ -146,6 +146,8 @@ typedef struct eng_pnode {
 	eng_attr_check *attrs;
 	int nattrs;
 	bool commutative;     /* derived from the registry when every op it can match is commutative */
+	bool opcodes_known;   /* opcodes holds what it accepts of the registry (eng_plan) */
+	uint64_t opcodes[(IR_OP_COUNT + 63) / 64]; /* bit c: accepts a default-domain node of opcode c */
 } eng_pnode;
 
 typedef struct eng_capture {
@@ -365,6 +367,8 @@ void eng_matcher_explain(eng_matcher *m, bool on);
 const char *eng_matcher_why(const eng_matcher *m);
 /* True when graph node n satisfies p's op match (names, regex, class). */
 bool eng_op_matches(eng_matcher *m, const eng_pnode *p, const ir_graph *g, ir_nid n);
+/* Fills p->opcodes: which registered ops p accepts (false when out of memory). */
+bool eng_pnode_opcodes(eng_pnode *p);
 /* A necessary condition for a match of r rooted at `at`, from at's op and
  * its operands' producers' ops only (so it changes only when at's operands
  * do).  eng_match_at checks it first. */

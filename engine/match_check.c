@@ -99,14 +99,19 @@ static bool domain_ok(const eng_pnode *p, const ir_graph *g, const ir_node *x, b
 }
 
 static bool op_matches(eng_matcher *m, const eng_pnode *p, const ir_graph *g, const ir_node *x);
+static bool name_matches(const eng_pnode *p, const char *op, size_t len, unsigned traits, pcre2_match_data *md);
 
 /* Whether p accepts an (op, domain) of g is remembered (the answer depends
- * on nothing else: the opcode follows from them and the graph's opsets). */
+ * on nothing else: the opcode follows from them and the graph's opsets);
+ * for a registered op of the default domain it is known from the rule
+ * (eng_pnode_opcodes). */
 bool eng_op_matches(eng_matcher *m, const eng_pnode *p, const ir_graph *g, ir_nid n)
 {
 	const ir_node *x = ir_node_at(g, n);
 	if (!x || x->dead)
 		return false;
+	if (x->opcode != IR_OP_OPAQUE && !x->domain && p->opcodes_known)
+		return p->opcodes[x->opcode / 64] >> (x->opcode % 64) & 1;
 	if (m->opm_g != g) {
 		memset(m->opm, 0, sizeof m->opm);
 		m->opm_g = g;
@@ -126,6 +131,14 @@ static bool op_matches(eng_matcher *m, const eng_pnode *p, const ir_graph *g, co
 		return false;
 	size_t len;
 	const char *op = ir_str_get(g, x->op, &len);
+	const ir_opinfo *info = ir_op_info(x->opcode);
+	return name_matches(p, op, len, info ? info->traits : 0, m->md) && (p->opkind != OPM_CLASS || info);
+}
+
+/* p's op match on an op name (domain aside); traits: the op's registry
+ * traits (0 when unregistered). */
+static bool name_matches(const eng_pnode *p, const char *op, size_t len, unsigned traits, pcre2_match_data *md)
+{
 	switch (p->opkind) {
 	case OPM_NAMES:
 		for (int i = 0; i < p->nnames; i++)
@@ -133,15 +146,35 @@ static bool op_matches(eng_matcher *m, const eng_pnode *p, const ir_graph *g, co
 				return true;
 		return false;
 	case OPM_REGEX:
-		return p->re && pcre2_match(p->re, (PCRE2_SPTR)op, len, 0, 0, m->md, NULL) >= 0;
-	case OPM_CLASS: {
-		const ir_opinfo *info = ir_op_info(x->opcode);
-		return info && (info->traits & p->traits) == p->traits;
-	}
+		return p->re && pcre2_match(p->re, (PCRE2_SPTR)op, len, 0, 0, md, NULL) >= 0;
+	case OPM_CLASS:
+		return (traits & p->traits) == p->traits;
 	case OPM_ANY:
 		return true;
 	}
 	return false;
+}
+
+bool eng_pnode_opcodes(eng_pnode *p)
+{
+	memset(p->opcodes, 0, sizeof p->opcodes);
+	p->opcodes_known = false;
+	/* a node of the default domain (string id 0): what domain_ok accepts of it */
+	if (p->domain && p->domain[0] && strcmp(p->domain, "ai.onnx") != 0) {
+		p->opcodes_known = true; /* no registered op: every bit 0 */
+		return true;
+	}
+	pcre2_match_data *md = p->opkind == OPM_REGEX ? pcre2_match_data_create(1, NULL) : NULL;
+	if (p->opkind == OPM_REGEX && !md)
+		return false;
+	for (uint16_t c = 1; c < IR_OP_COUNT; c++) {
+		const ir_opinfo *info = ir_op_info(c);
+		if (info && name_matches(p, info->name, strlen(info->name), info->traits, md))
+			p->opcodes[c / 64] |= 1ull << (c % 64);
+	}
+	pcre2_match_data_free(md);
+	p->opcodes_known = true;
+	return true;
 }
 
 /* ---------------------------------------------------------------- operands */

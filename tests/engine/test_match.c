@@ -383,3 +383,59 @@ Test(match, budget_stops_a_pathological_search)
 	eng_ruleset_free(rs);
 	free(gir);
 }
+
+/* A pattern node's op match on a registered op of the default domain comes
+ * from the table the rule keeps (eng_pnode_opcodes); on anything else from
+ * the op's name and domain.  Both give the same answers: every registered
+ * op (at the opsets where it exists and where it does not) and some others,
+ * against names, alternatives, regexes, classes, any op and domains. */
+Test(match, registered_ops_match_as_their_names_do)
+{
+	eng_ruleset *rs = et_rules("rules:\n"
+				   "  - name: ops\n"
+				   "    pattern: |\n"
+				   "      a = Relu($x)\n"
+				   "      b = Add|Mul|Pow(a, $y)\n"
+				   "      c = /^(Re|Conv).*/(b)\n"
+				   "      d = @elementwise+unary(c)\n"
+				   "      e = @binary(d, $z)\n"
+				   "      f = *(e)\n"
+				   "      g = graft::Relu(f)\n"
+				   "      h = ai.onnx::Sigmoid(g)\n"
+				   "      i = /Gemm|MatMul/(h)\n"
+				   "    replace: |\n"
+				   "      i = graft::T($x, $y, $z)\n");
+	const eng_rule *r = eng_rule_at(rs, 0);
+	eng_matcher *fast = eng_matcher_new(), *slow = eng_matcher_new();
+	eng_pnode by_name[16]; /* copies that ask by name (one address each: the matcher remembers by address) */
+	cr_assert_leq(r->npnodes, 16);
+	for (int p = 0; p < r->npnodes; p++) {
+		by_name[p] = r->pnodes[p];
+		cr_assert(by_name[p].opcodes_known);
+		by_name[p].opcodes_known = false;
+	}
+	size_t yes = 0, checked = 0;
+	for (int64_t opset = 7; opset <= 21; opset += 7) {
+		ir_graph *g = ir_graph_new();
+		ir_graph_add_opset(g, "", opset);
+		for (uint16_t c = 1; c < IR_OP_COUNT; c++)
+			ir_node_new(g, NULL, ir_op_info(c)->name, NULL, 0, 1, 0);
+		ir_node_new(g, "graft", "Relu", NULL, 0, 1, 0);
+		ir_node_new(g, "com.example", "Sigmoid", NULL, 0, 1, 0);
+		ir_node_new(g, NULL, "NotAnOp", NULL, 0, 1, 0);
+		for (int p = 0; p < r->npnodes; p++) {
+			for (ir_nid n = ir_graph_first(g); n; n = ir_node_at(g, n)->next) {
+				bool a = eng_op_matches(fast, &r->pnodes[p], g, n), b = eng_op_matches(slow, &by_name[p], g, n);
+				cr_assert_eq(a, b, "pattern node %d on %s (opset %lld): %d by table, %d by name", p,
+					     ir_cstr(g, ir_node_at(g, n)->op), (long long)opset, a, b);
+				yes += a;
+				checked++;
+			}
+		}
+		ir_graph_free(g);
+	}
+	cr_assert_gt(yes, 30, "%zu of %zu matched", yes, checked);
+	eng_matcher_free(fast);
+	eng_matcher_free(slow);
+	eng_ruleset_free(rs);
+}
