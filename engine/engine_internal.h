@@ -247,6 +247,14 @@ struct eng_rule {
 	int *where_step; /* nwhere entries: index into order after which it can be checked */
 	int *sinks;
 	int nsinks;
+	/* The one-level check (eng_match_plausible): the root's operands that
+	 * must come from a node a pattern node accepts, as (operand, pattern
+	 * node) pairs; checks_perm: the operands may be matched in any order
+	 * when the node's op is commutative; checks_none: the root is a chain
+	 * (the check always passes). */
+	int (*checks)[2];
+	int nchecks;
+	bool checks_perm, checks_none;
 };
 
 /* ---------------------------------------------------------------- functions (rules_func.c)
@@ -381,6 +389,8 @@ eng_mstatus eng_match_at(eng_matcher *m, const eng_rule *r, const ir_graph *g, i
  * `at` (eng_index_rules): they do not check the root's op again.
  * requires: r's root pattern node accepts at's (op, domain). */
 bool eng_match_plausible_indexed(eng_matcher *m, const eng_rule *r, const ir_graph *g, ir_nid at);
+/* Compiles r's one-level check (eng_plan; false when out of memory). */
+bool eng_plan_checks(eng_ruleset *rs, eng_rule *r);
 eng_mstatus eng_match_indexed(eng_matcher *m, const eng_rule *r, const ir_graph *g, ir_nid at,
 			      uint32_t budget, eng_on_match fn, void *ctx);
 /* The matched graph nodes of a complete binding in pattern order, chains

@@ -583,25 +583,42 @@ bool eng_match_plausible(eng_matcher *m, const eng_rule *r, const ir_graph *g, i
 
 bool eng_match_plausible_indexed(eng_matcher *m, const eng_rule *r, const ir_graph *g, ir_nid at)
 {
-	const eng_pnode *pn = &r->pnodes[r->root];
-	if (eng_m_is_chain(pn))
+	if (r->checks_none || !r->nchecks)
 		return true;
+	uint32_t nin = ir_node_at(g, at)->nin;
+	bool any = r->checks_perm && eng_m_commutative(g, at);
+	uint32_t np = (uint32_t)r->pnodes[r->root].nins;
+	for (int c = 0; c < r->nchecks; c++) {
+		uint32_t k = (uint32_t)r->checks[c][0];
+		const eng_pnode *p = &r->pnodes[r->checks[c][1]];
+		bool found = false;
+		for (uint32_t i = any ? 0 : k; !found && i < (any ? np : k + 1) && i < nin; i++) {
+			const ir_value *x = ir_value_at(g, ir_node_input(g, at, i));
+			found = x && x->def_kind == IR_DEF_NODE && eng_op_matches(m, p, g, x->node);
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+bool eng_plan_checks(eng_ruleset *rs, eng_rule *r)
+{
+	const eng_pnode *pn = &r->pnodes[r->root];
 	bool var = pn->nins > 0 && pn->ins[pn->nins - 1].variadic;
 	int np = pn->nins - (var ? 1 : 0);
-	uint32_t nin = ir_node_at(g, at)->nin;
-	bool any = !var && np >= 2 && np <= MAX_PERM && eng_m_commutative(g, at);
+	r->checks_none = eng_m_is_chain(pn);
+	r->checks_perm = !var && np >= 2 && np <= MAX_PERM;
+	r->nchecks = 0;
+	r->checks = eng_alloc(rs, (size_t)(np > 0 ? np : 1) * sizeof *r->checks);
+	if (!r->checks)
+		return false;
 	for (int k = 0; k < np; k++) {
 		const eng_operand *o = &pn->ins[k];
 		if (o->kind != PO_NODE || o->optional || eng_m_is_chain(&r->pnodes[o->index]))
 			continue;
-		bool found = false;
-		for (uint32_t i = any ? 0 : (uint32_t)k; !found && i < (any ? (uint32_t)np : (uint32_t)k + 1) && i < nin;
-		     i++) {
-			const ir_value *x = ir_value_at(g, ir_node_input(g, at, i));
-			found = x && x->def_kind == IR_DEF_NODE && eng_op_matches(m, &r->pnodes[o->index], g, x->node);
-		}
-		if (!found)
-			return false;
+		r->checks[r->nchecks][0] = k;
+		r->checks[r->nchecks++][1] = o->index;
 	}
 	return true;
 }

@@ -284,12 +284,12 @@ bool eng_plan(eng_ruleset *rs, eng_rule *r, ir_diags *d)
 	capture_steps(r, cap_step, node_step);
 	for (int w = 0; w < r->nwhere; w++)
 		r->where_step[w] = ex_step(r->where[w], cap_step, node_step);
-	for (int p = 0; p < r->npnodes; p++)
-		if (!eng_pnode_opcodes(&r->pnodes[p])) {
-			ir_error(d, r->loc.file, r->loc.line, r->loc.col, "out of memory");
-			return false;
-		}
-	return true;
+	bool ok = eng_plan_checks(rs, r);
+	for (int p = 0; ok && p < r->npnodes; p++)
+		ok = eng_pnode_opcodes(&r->pnodes[p]);
+	if (!ok)
+		ir_error(d, r->loc.file, r->loc.line, r->loc.col, "out of memory");
+	return ok;
 }
 
 /* ---------------------------------------------------------------- heights */
