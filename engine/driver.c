@@ -242,15 +242,23 @@ static opmask compute_mask(drv *dv, ir_nid n)
 	return e;
 }
 
+static const opmask *level_entry_new(drv *dv, ir_nid n, ir_str op);
+
 /* What the groups' indexes say about n's (op, domain), remembered per op:
  * they answer the same for every node of an (op, domain).  NULL when it
  * cannot be remembered (out of memory). */
-static const opmask *level_entry(drv *dv, ir_nid n)
+static inline const opmask *level_entry(drv *dv, ir_nid n)
 {
 	const ir_node *x = ir_node_at(dv->g, n);
-	ir_str op = x->op, domain = x->domain;
-	if (op < dv->nmasks && dv->masks[op].bits && dv->masks[op].domain == domain)
+	ir_str op = x->op;
+	if (op < dv->nmasks && dv->masks[op].bits && dv->masks[op].domain == x->domain)
 		return &dv->masks[op];
+	return level_entry_new(dv, n, op);
+}
+
+/* level_entry for an op not remembered yet (or of another domain). */
+static const opmask *level_entry_new(drv *dv, ir_nid n, ir_str op)
+{
 	if (op >= dv->nmasks) {
 		size_t cap = dv->nmasks ? dv->nmasks : 64;
 		while (cap <= op)
@@ -269,12 +277,7 @@ static const opmask *level_entry(drv *dv, ir_nid n)
 /* The index of the lowest set bit of b (b != 0). */
 static int lowest(uint64_t b)
 {
-	int i = 0;
-	while (!(b & 1)) {
-		b >>= 1;
-		i++;
-	}
-	return i;
+	return __builtin_ctzll(b);
 }
 
 /* Which groups' rules (multi-sink ones when multi) can be anchored at n
