@@ -373,8 +373,19 @@ void eng_matcher_free(eng_matcher *m);
 /* With explain on, the matcher keeps the reason of its deepest failure. */
 void eng_matcher_explain(eng_matcher *m, bool on);
 const char *eng_matcher_why(const eng_matcher *m);
-/* True when graph node n satisfies p's op match (names, regex, class). */
-bool eng_op_matches(eng_matcher *m, const eng_pnode *p, const ir_graph *g, ir_nid n);
+/* True when graph node n satisfies p's op match (names, regex, class).  A
+ * registered op of the default domain is looked up in p's table
+ * (eng_pnode_opcodes), other ops by name (eng_op_matches_named). */
+bool eng_op_matches_named(eng_matcher *m, const eng_pnode *p, const ir_graph *g, const ir_node *x);
+static inline bool eng_op_matches(eng_matcher *m, const eng_pnode *p, const ir_graph *g, ir_nid n)
+{
+	const ir_node *x = ir_node_at(g, n);
+	if (!x || x->dead)
+		return false;
+	if (x->opcode != IR_OP_OPAQUE && !x->domain && p->opcodes_known)
+		return p->opcodes[x->opcode / 64] >> (x->opcode % 64) & 1;
+	return eng_op_matches_named(m, p, g, x);
+}
 /* Fills p->opcodes: which registered ops p accepts (false when out of memory). */
 bool eng_pnode_opcodes(eng_pnode *p);
 /* A necessary condition for a match of r rooted at `at`, from at's op and

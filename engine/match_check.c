@@ -102,16 +102,9 @@ static bool op_matches(eng_matcher *m, const eng_pnode *p, const ir_graph *g, co
 static bool name_matches(const eng_pnode *p, const char *op, size_t len, unsigned traits, pcre2_match_data *md);
 
 /* Whether p accepts an (op, domain) of g is remembered (the answer depends
- * on nothing else: the opcode follows from them and the graph's opsets);
- * for a registered op of the default domain it is known from the rule
- * (eng_pnode_opcodes). */
-bool eng_op_matches(eng_matcher *m, const eng_pnode *p, const ir_graph *g, ir_nid n)
+ * on nothing else: the opcode follows from them and the graph's opsets). */
+bool eng_op_matches_named(eng_matcher *m, const eng_pnode *p, const ir_graph *g, const ir_node *x)
 {
-	const ir_node *x = ir_node_at(g, n);
-	if (!x || x->dead)
-		return false;
-	if (x->opcode != IR_OP_OPAQUE && !x->domain && p->opcodes_known)
-		return p->opcodes[x->opcode / 64] >> (x->opcode % 64) & 1;
 	if (m->opm_g != g) {
 		memset(m->opm, 0, sizeof m->opm);
 		m->opm_g = g;
