@@ -509,14 +509,46 @@ bool eng_m_wheres_at(eng_matcher *m, int i);
 bool eng_m_no_escape(eng_matcher *m);
 
 /* ---- match_index.c: rules indexed by the op of their root */
-typedef struct eng_index eng_index;
+/* What the index knows about one op: its rules (a run of the pool) and
+ * how far below a node of that op the root of a match may be. */
+typedef struct eng_index_entry {
+	uint32_t off, cnt;
+	int reach;
+} eng_index_entry;
+
+typedef struct eng_index {
+	const eng_rule *const *rules;
+	size_t nrules;
+	int **heights;     /* per rule, per pattern node: its height (eng_plan_heights) */
+	const ir_graph *g; /* the graph whose string ids the keys use */
+	uint32_t *by_op;   /* per op string id (default domain): entry + 1; 0 unknown */
+	size_t nby_op;
+	uint64_t *keys;    /* open addressing over (op, domain); 0 = empty */
+	uint32_t *slot;    /* per key: entry */
+	size_t cap, used;
+	eng_index_entry *ent;
+	size_t nent, ent_cap;
+	uint32_t *pool;    /* rule indices, per entry a run */
+	size_t npool, pool_cap;
+} eng_index;
 /* Indexes rules[0..n) (kept by pointer; their order is their priority). */
 eng_index *eng_index_new(const eng_rule *const *rules, size_t n);
 void eng_index_free(eng_index *ix);
 /* The rules (ascending indices into the indexed list) whose root op match
- * accepts node n; *count 0 for none; NULL when out of memory. */
-const uint32_t *eng_index_rules(eng_index *ix, eng_matcher *m, const ir_graph *g, ir_nid n,
-				uint32_t *count);
+ * accepts node n; *count 0 for none; NULL when out of memory.  Inline for
+ * an op of the default domain seen before; eng_index_lookup otherwise. */
+const uint32_t *eng_index_lookup(eng_index *ix, eng_matcher *m, const ir_graph *g, ir_nid n, uint32_t *count);
+extern const uint32_t eng_index_none;
+static inline const uint32_t *eng_index_rules(eng_index *ix, eng_matcher *m, const ir_graph *g, ir_nid n,
+					      uint32_t *count)
+{
+	const ir_node *x = ir_node_at(g, n);
+	if (ix->g != g || x->domain || x->op >= ix->nby_op || !ix->by_op[x->op])
+		return eng_index_lookup(ix, m, g, n, count);
+	const eng_index_entry *e = &ix->ent[ix->by_op[x->op] - 1];
+	*count = e->cnt;
+	return e->cnt ? ix->pool + e->off : &eng_index_none;
+}
 /* The largest height (eng_plan_heights) of a pattern node of the indexed
  * rules that accepts node n's op: a match containing n has its root at most
  * that far downstream of n.  -1 when no pattern node accepts it; -2 when

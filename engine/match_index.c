@@ -12,28 +12,9 @@
 
 #include "engine_internal.h"
 
-/* What the index knows about one op: its rules (a run of the pool) and
- * how far below a node of that op the root of a match may be. */
-typedef struct entry {
-	uint32_t off, cnt;
-	int reach;
-} entry;
+typedef eng_index_entry entry; /* (engine_internal.h has the index's layout) */
 
-struct eng_index {
-	const eng_rule *const *rules;
-	size_t nrules;
-	int **heights;     /* per rule, per pattern node: its height (eng_plan_heights) */
-	const ir_graph *g; /* the graph whose string ids the keys use */
-	uint32_t *by_op;   /* per op string id (default domain): entry + 1; 0 unknown */
-	size_t nby_op;
-	uint64_t *keys;    /* open addressing over (op, domain); 0 = empty */
-	uint32_t *slot;    /* per key: entry */
-	size_t cap, used;
-	entry *ent;
-	size_t nent, ent_cap;
-	uint32_t *pool;    /* rule indices, per entry a run */
-	size_t npool, pool_cap;
-};
+const uint32_t eng_index_none = 0;
 
 eng_index *eng_index_new(const eng_rule *const *rules, size_t n)
 {
@@ -212,14 +193,13 @@ static const entry *find(eng_index *ix, eng_matcher *m, const ir_graph *g, ir_ni
 	return &ix->ent[e];
 }
 
-const uint32_t *eng_index_rules(eng_index *ix, eng_matcher *m, const ir_graph *g, ir_nid n, uint32_t *count)
+const uint32_t *eng_index_lookup(eng_index *ix, eng_matcher *m, const ir_graph *g, ir_nid n, uint32_t *count)
 {
-	static const uint32_t none = 0;
 	const entry *e = find(ix, m, g, n);
 	*count = e ? e->cnt : 0;
 	if (!e)
 		return NULL;
-	return e->cnt ? ix->pool + e->off : &none;
+	return e->cnt ? ix->pool + e->off : &eng_index_none;
 }
 
 int eng_index_reach(eng_index *ix, eng_matcher *m, const ir_graph *g, ir_nid n)
