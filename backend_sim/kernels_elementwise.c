@@ -320,6 +320,18 @@ static int one_row(const sim_tensor *a, const sim_tensor *b)
 	return -1;
 }
 
+/* p->y (allocated, the shape of the larger operand) := p->a op p->b for
+ * f32 operands one_row accepted. */
+static void one_row_f32(binary_args *p)
+{
+	size_t at[2] = {0, 0};
+	size_t na = sim_numel(p->a), nb = sim_numel(p->b);
+	int64_t step[2] = {na == 1 ? 0 : 1, nb == 1 ? 0 : 1};
+	int64_t cnt = (int64_t)sim_numel(p->y);
+	if (cnt > 0)
+		row_f32(p, 0, at, step, cnt);
+}
+
 sim_status sim_k_binary(sim_kctx *k)
 {
 	const sim_tensor *ops[2] = {sim_need(k, 0), sim_need(k, 1)};
@@ -342,11 +354,7 @@ sim_status sim_k_binary(sim_kctx *k)
 		if (st != SIM_OK)
 			return st;
 		p.y = &k->out[0];
-		size_t in[2] = {0, 0};
-		int64_t step[2] = {sim_numel(ops[0]) == 1 ? 0 : 1, sim_numel(ops[1]) == 1 ? 0 : 1};
-		int64_t cnt = (int64_t)sim_numel(big);
-		if (cnt > 0)
-			row_f32(&p, 0, in, step, cnt);
+		one_row_f32(&p);
 		return SIM_OK;
 	}
 	sim_bcast b;
@@ -455,11 +463,7 @@ sim_status sim_eval_small(uint16_t opcode, const sim_tensor *const *in, uint32_t
 		if (!sim_tensor_alloc_raw(out, IR_F32, big->rank, big->dims))
 			return SIM_ENOMEM;
 		binary_args p = {opcode, x, in[1], out, SIM_CLASS_FLOAT};
-		size_t at[2] = {0, 0};
-		int64_t step[2] = {sim_numel(x) == 1 ? 0 : 1, sim_numel(in[1]) == 1 ? 0 : 1};
-		int64_t cnt = (int64_t)sim_numel(big);
-		if (cnt > 0)
-			row_f32(&p, 0, at, step, cnt);
+		one_row_f32(&p);
 		return SIM_OK;
 	}
 	case IR_OP_Relu:

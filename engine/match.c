@@ -575,10 +575,8 @@ static bool step(eng_matcher *m, int i)
  * nodes offered to a rule fail here, at a few cached lookups each. */
 bool eng_match_plausible(eng_matcher *m, const eng_rule *r, const ir_graph *g, ir_nid at)
 {
-	const eng_pnode *pn = &r->pnodes[r->root];
-	if (eng_m_is_chain(pn))
-		return true;
-	return eng_op_matches(m, pn, g, at) && eng_match_plausible_indexed(m, r, g, at);
+	return r->checks_none ||
+	       (eng_op_matches(m, &r->pnodes[r->root], g, at) && eng_match_plausible_indexed(m, r, g, at));
 }
 
 bool eng_match_plausible_indexed(eng_matcher *m, const eng_rule *r, const ir_graph *g, ir_nid at)
